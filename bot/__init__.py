@@ -1,0 +1,1 @@
+"""Lvzhi (履职助手): member-services assistant for CPPCC committee offices."""

@@ -1,0 +1,37 @@
+"""Value objects of the knowledge pipeline: loaded documents and their chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Document:
+    """A loaded and cleaned document, ready for chunking."""
+
+    doc_id: str  # stable id derived from the source path
+    source: str  # path as given to ingest
+    title: str
+    text: str  # cleaned text; paragraphs separated by "\n"
+    content_hash: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A citable piece of a document."""
+
+    chunk_id: str  # stable: doc_id + ordinal + hash of text
+    doc_id: str
+    title: str
+    section: str  # section path joined with " > "
+    text: str  # original text of the chunk
+    ordinal: int  # position in the document
+
+    def index_text(self) -> str:
+        """Text the indexes see: title and section give context to short chunks."""
+        return f"{self.title}\n{self.section}\n{self.text}"
+
+
+class LoadError(Exception):
+    """A file that cannot be ingested; the message is shown to the user (in Chinese)."""

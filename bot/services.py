@@ -1,0 +1,35 @@
+"""build_services(settings): the only place where concrete parts are chosen and wired together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from bot.settings import Settings, get_settings
+
+
+@dataclass
+class Services:
+    """Lazily built services; channels and commands take what they need from here."""
+
+    settings: Settings
+    _extra: dict = field(default_factory=dict)
+
+    @cached_property
+    def knowledge(self):  # -> bot.knowledge.base.KnowledgeBase
+        """The knowledge base (lexical + dense indexes) at settings.resolved_index_dir."""
+        from bot.knowledge.base import KnowledgeBase
+
+        return KnowledgeBase.open(self.settings)
+
+    @cached_property
+    def answerer(self):  # -> bot.answering.extractive.ExtractiveAnswerer (or an LLM answerer when configured)
+        """The question answerer: extractive by default."""
+        from bot.answering.extractive import ExtractiveAnswerer
+
+        return ExtractiveAnswerer(self.knowledge, self.settings)
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    """Wire the services for the given settings (default: from the environment)."""
+    return Services(settings or get_settings())

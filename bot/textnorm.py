@@ -1,0 +1,81 @@
+"""Chinese text normalisation: Traditional/Simplified conversion, full/half width, script detection."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from opencc import OpenCC
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> OpenCC:
+    return OpenCC("s2t")
+
+
+# Full-width ASCII forms and the ideographic space become half-width; CJK punctuation is kept.
+_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_WIDTH[0x3000] = 0x20
+# ...except the full-width punctuation that Chinese text uses as sentence structure.
+for _ch in "，：；！？（）":
+    _WIDTH.pop(ord(_ch), None)
+
+
+def to_half_width(text: str) -> str:
+    """Turn full-width letters, digits and spaces into half-width ones."""
+    return text.translate(_WIDTH)
+
+
+def to_simplified(text: str) -> str:
+    """Convert Traditional characters to Simplified."""
+    return _t2s().convert(text)
+
+
+def to_traditional(text: str) -> str:
+    """Convert Simplified characters to Traditional."""
+    return _s2t().convert(text)
+
+
+def normalize(text: str) -> str:
+    """The form every index and query uses: Simplified, half-width letters and digits."""
+    return to_simplified(to_half_width(text))
+
+
+def is_traditional(text: str) -> bool:
+    """True when the text is written in Traditional characters (more chars change under t2s than s2t)."""
+    han = "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
+    if not han:
+        return False
+    changed_t2s = sum(a != b for a, b in zip(han, to_simplified(han), strict=False))
+    changed_s2t = sum(a != b for a, b in zip(han, to_traditional(han), strict=False))
+    return changed_t2s > 0 and changed_t2s >= changed_s2t
+
+
+def in_script_of(text: str, question: str) -> str:
+    """Render text in the script the question was written in."""
+    return to_traditional(text) if is_traditional(question) else to_simplified(text)
+
+
+_DROP_CATEGORIES = ("P", "Z")
+
+
+def eval_normalize(text: str) -> str:
+    """Normalisation used by the evaluation: t2s, then drop punctuation, separators and whitespace."""
+    simplified = to_simplified(text)
+    return "".join(
+        ch for ch in simplified if not unicodedata.category(ch).startswith(_DROP_CATEGORIES) and not ch.isspace()
+    )
+
+
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def han_count(text: str) -> int:
+    """Number of CJK ideographs in text."""
+    return len(_HAN_RE.findall(text))

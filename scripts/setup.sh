@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# One-time set-up of a fresh Debian machine: system packages, then the Python package with its dev tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+need_apt=()
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_apt[@]}"
+fi
+
+# torch is pinned to the CPU build (2.13.0) in pyproject.toml; install it first so nothing pulls a CUDA build.
+python3 -m pip install -q torch==2.13.0
+python3 -m pip install -q -e ".[dev]"
+echo "Lvzhi 安装完成。"
