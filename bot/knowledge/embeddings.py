@@ -1,0 +1,78 @@
+"""Sentence-transformers embeddings behind the LangChain Embeddings interface, loaded lazily once per model."""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langchain_core.embeddings import Embeddings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+    from bot.settings import Settings
+
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _load_model(model_path: str) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(model_path, device="cpu")
+
+
+def load_model(model_path: str) -> SentenceTransformer:
+    """The sentence-transformers model for this path or name, loaded once per process."""
+    with _LOCK:
+        return _load_model(model_path)
+
+
+def model_identity(model_path: str) -> str:
+    """A stable identity of an embedding model: the resolved path of a local model, else its name."""
+    path = Path(model_path).expanduser()
+    return path.resolve().as_posix() if path.exists() else model_path
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Normalised sentence-transformers vectors on the CPU; the model loads on first use."""
+
+    def __init__(self, model_path: str, batch_size: int = 64) -> None:
+        self.model_path = model_path
+        self.batch_size = batch_size
+        self.identity = model_identity(model_path)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SentenceTransformerEmbeddings:
+        """Embeddings configured by settings (the bundled model by default, offline)."""
+        return cls(settings.embedding_model_path(), settings.embedding_batch_size)
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The underlying model (loads it on first access)."""
+        if Path(self.model_path).exists():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        return load_model(self.model_path)
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages."""
+        return self._encode(list(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query."""
+        return self._encode([text])[0]

@@ -1,0 +1,102 @@
+"""Dense index: one persistent Chroma collection per embedding model, never mixing two models."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+
+from bot.knowledge.types import Chunk
+from bot.textnorm import normalize
+
+log = logging.getLogger(__name__)
+
+COLLECTION_PREFIX = "lvzhi_"
+_BATCH = 1000
+
+
+def collection_name(identity: str) -> str:
+    """The collection name for an embedding model identity."""
+    return COLLECTION_PREFIX + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
+
+
+def open_client(index_dir: Path) -> chromadb.ClientAPI:
+    """A persistent Chroma client in <index_dir>/chroma with telemetry off."""
+    path = Path(index_dir) / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+class VectorStore:
+    """Chunk vectors of one embedding model; opening it embeds nothing."""
+
+    def __init__(self, index_dir: Path, embeddings: Embeddings, identity: str | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.embeddings = embeddings
+        self.identity = identity or getattr(embeddings, "identity", None) or type(embeddings).__name__
+        self.collection_name = collection_name(self.identity)
+        self._client = open_client(self.index_dir)
+        self._store = Chroma(
+            collection_name=self.collection_name,
+            embedding_function=embeddings,
+            client=self._client,
+            collection_metadata={"embedding_model": self.identity},
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def add(self, chunks: list[Chunk]) -> None:
+        """Embed and store chunks (ids are chunk ids; existing ids are replaced)."""
+        for start in range(0, len(chunks), _BATCH):
+            batch = chunks[start : start + _BATCH]
+            self._store.add_texts(
+                texts=[normalize(c.index_text()) for c in batch],
+                metadatas=[
+                    {"doc_id": c.doc_id, "title": c.title, "section": c.section, "ordinal": c.ordinal}
+                    for c in batch
+                ],
+                ids=[c.chunk_id for c in batch],
+            )
+
+    def remove_docs(self, doc_ids: set[str]) -> None:
+        """Remove every chunk of these documents."""
+        ids = sorted(doc_ids)
+        for start in range(0, len(ids), 500):
+            self._store.delete(where={"doc_id": {"$in": ids[start : start + 500]}})
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The k nearest chunks as (chunk_id, cosine similarity), best first."""
+        if k <= 0 or self.count() == 0:
+            return []
+        vector = self.embeddings.embed_query(normalize(query))
+        result = self._store._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        return [
+            (cid, 1.0 - float(dist))
+            for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
+    def count(self) -> int:
+        """Number of stored chunk vectors."""
+        return self._store._collection.count()
+
+    def doc_ids(self) -> set[str]:
+        """The documents that have vectors in this collection."""
+        metadatas = self._store.get(include=["metadatas"])["metadatas"]
+        return {m["doc_id"] for m in metadatas if m}
+
+    def other_collections(self) -> list[str]:
+        """Lvzhi collections in this index that belong to other embedding models."""
+        names = [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
+        return [n for n in names if n.startswith(COLLECTION_PREFIX) and n != self.collection_name]
+
+    def drop_other_collections(self) -> list[str]:
+        """Delete the collections of other embedding models; returns their names."""
+        dropped = self.other_collections()
+        for name in dropped:
+            log.info("删除旧嵌入模型的向量集合 %s", name)
+            self._client.delete_collection(name)
+        return dropped
