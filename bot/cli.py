@@ -11,6 +11,7 @@ import sys
 COMMAND_MODULES = [
     "bot.knowledge.cli",
     "bot.answering.cli",
+    "bot.records.cli",
 ]
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import random
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-
-import argparse
 
 from bot.records import Activity, load_rules, score
 from bot.records import cli as records_cli
@@ -32,7 +31,8 @@ def _points(report, rule_id: str) -> list[Decimal]:
 
 def test_accepted_key_proposal_earns_base_and_extra_lines() -> None:
     report = score(
-        [Activity("proposal", date(2026, 2, 1), "TA-2026-0001", {**FIRST, "accepted": True, "key": True})], TABLE
+        [Activity("proposal", date(2026, 2, 1), "TA-2026-0001", {**FIRST, "accepted": True, "key": True})],
+        TABLE,
     )
     assert [(line.rule_id, line.points) for line in report.lines] == [
         ("TA-01", 2),
@@ -44,7 +44,9 @@ def test_accepted_key_proposal_earns_base_and_extra_lines() -> None:
 
 
 def test_yearly_cap_is_applied_in_date_order_and_explained() -> None:
-    reports = [Activity("opinion", date(2026, 1, d), f"SQ-{d}") for d in range(28, 0, -3)]  # 10 reports, unsorted
+    reports = [
+        Activity("opinion", date(2026, 1, d), f"SQ-{d}") for d in range(28, 0, -3)
+    ]  # 10 reports, unsorted
     reports += [Activity("opinion", date(2026, 2, d), f"SQ-b{d}") for d in (1, 2)]
     report = score(reports, TABLE)
     sq = [line for line in report.lines if line.rule_id == "SQ-01"]
@@ -55,7 +57,10 @@ def test_yearly_cap_is_applied_in_date_order_and_explained() -> None:
 
 
 def test_partial_cap_and_fractional_points() -> None:
-    acts = [Activity("training", date(2026, 5, 1), "", {}, Decimal(4)), Activity("training", date(2026, 6, 1), "", {}, Decimal(4))]
+    acts = [
+        Activity("training", date(2026, 5, 1), "", {}, Decimal(4)),
+        Activity("training", date(2026, 6, 1), "", {}, Decimal(4)),
+    ]
     report = score(acts, TABLE)
     assert _points(report, "PX-01") == [4, 2]
     assert "受年度上限 6 分限制，计 2 分（原 4 分）" in report.lines[1].note
@@ -76,7 +81,12 @@ def test_deductions_and_their_cap() -> None:
 def test_condition_values_and_unmatched_activities() -> None:
     report = score(
         [
-            Activity("opinion", date(2026, 7, 1), "SQ-1", {"adopted": True, "leader_comment": True, "comment_level": "省级"}),
+            Activity(
+                "opinion",
+                date(2026, 7, 1),
+                "SQ-1",
+                {"adopted": True, "leader_comment": True, "comment_level": "省级"},
+            ),
             Activity("visit_family", date(2026, 7, 2), "走访"),
         ],
         TABLE,
@@ -99,7 +109,11 @@ def test_same_input_in_any_order_gives_the_same_report() -> None:
             rng.choice(kinds),
             date(2026, rng.randint(1, 12), rng.randint(1, 28)),
             f"R{i % 17}",
-            {"role": rng.choice(["第一提案人", "联名"]), "accepted": rng.random() < 0.5, "attended": rng.random() < 0.8},
+            {
+                "role": rng.choice(["第一提案人", "联名"]),
+                "accepted": rng.random() < 0.5,
+                "attended": rng.random() < 0.8,
+            },
         )
         for i in range(300)
     ]
@@ -111,15 +125,23 @@ def test_same_input_in_any_order_gives_the_same_report() -> None:
 
 
 def test_rendered_report_and_cli(tmp_path: Path, capsys) -> None:
-    report = score([Activity("proposal", date(2026, 2, 1), "TA-2026-0001", {**FIRST, "accepted": True})], TABLE)
+    report = score(
+        [Activity("proposal", date(2026, 2, 1), "TA-2026-0001", {**FIRST, "accepted": True})], TABLE
+    )
     text = render_report(report)
     assert "2026 年履职积分（规则表版本 2026.1）" in text
     assert "2026-02-01 提交提案 TA-2026-0001：TA-03 提案立案，3 分" in text and text.endswith("合计：5 分")
     acts = tmp_path / "acts.csv"
-    acts.write_text("kind,date,reference,quantity,role,accepted\nproposal,2026-02-01,TA-1,,第一提案人,是\n", encoding="utf-8")
+    acts.write_text(
+        "kind,date,reference,quantity,role,accepted\nproposal,2026-02-01,TA-1,,第一提案人,是\n",
+        encoding="utf-8",
+    )
     assert cli_main(["records", "score", str(ROOT / "rules/scoring/2026.csv"), str(acts)]) == 0
     assert "合计：5 分" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
-    bad.write_text("# version: 1\n# year: 2026\n# effective: 2026-01-01\n规则编号,活动代码,名称,分值\nA,proposal,x,y\n", encoding="utf-8")
+    bad.write_text(
+        "# version: 1\n# year: 2026\n# effective: 2026-01-01\n规则编号,活动代码,名称,分值\nA,proposal,x,y\n",
+        encoding="utf-8",
+    )
     assert cli_main(["records", "check", str(bad)]) == 1
     assert "第 5 行第 4 列（分值）" in capsys.readouterr().out

@@ -33,7 +33,15 @@ def _check(args: argparse.Namespace) -> int:
     except RuleFileError as exc:
         print(render("records/rules_invalid", error=str(exc)))
         return 1
-    print(render("records/rules_ok", source=table.source, version=table.version, year=table.year, count=len(table.rules)))
+    print(
+        render(
+            "records/rules_ok",
+            source=table.source,
+            version=table.version,
+            year=table.year,
+            count=len(table.rules),
+        )
+    )
     return 0
 
 

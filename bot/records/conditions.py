@@ -58,7 +58,9 @@ def parse_condition(text: str) -> Condition:
     for raw in re.split(r"\s*(?:&|且)\s*", text):
         found = _TERM_RE.match(raw.strip())
         if not found:
-            raise ConditionError(f"看不懂条件「{raw}」，应写成 accepted、!excused 或 comment_level=省级|全国，用 & 连接")
+            raise ConditionError(
+                f"看不懂条件「{raw}」，应写成 accepted、!excused 或 comment_level=省级|全国，用 & 连接"
+            )
         negated, attribute, values = found.groups()
         if attribute not in ATTRIBUTES:
             known = "、".join(f"{k}（{v}）" for k, v in ATTRIBUTES.items())

@@ -68,7 +68,9 @@ def score(activities: Iterable[Activity], table: RuleTable) -> ScoreReport:
     used: dict[str, Decimal] = defaultdict(Decimal)
     lines: list[ScoreLine] = []
     for activity in in_year:
-        matched = [r for r in table.rules if r.activity == activity.kind and r.condition.matches(activity.attributes)]
+        matched = [
+            r for r in table.rules if r.activity == activity.kind and r.condition.matches(activity.attributes)
+        ]
         if not matched:
             lines.append(_line(activity, None, ZERO, "规则表中没有适用的规则，不计分"))
             continue

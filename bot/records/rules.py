@@ -63,7 +63,9 @@ def load_rules(path: Path | str) -> RuleTable:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RuleFileError(f"{path.name}：文件不是 UTF-8 编码（第 {exc.start} 字节附近），请另存为 UTF-8") from exc
+        raise RuleFileError(
+            f"{path.name}：文件不是 UTF-8 编码（第 {exc.start} 字节附近），请另存为 UTF-8"
+        ) from exc
     return parse_rules(text, source=path.name)
 
 
@@ -96,7 +98,9 @@ def parse_rules(text: str, source: str = "规则表") -> RuleTable:
         if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
         if len(row) > len(header):
-            raise RuleFileError(f"{source} 第 {number} 行：有 {len(row)} 列，表头只有 {len(header)} 列（多余的逗号？）")
+            raise RuleFileError(
+                f"{source} 第 {number} 行：有 {len(row)} 列，表头只有 {len(header)} 列（多余的逗号？）"
+            )
         rule = _parse_row(row, positions, number, source)
         if rule.rule_id in seen:
             raise RuleFileError(
@@ -125,7 +129,9 @@ def _check_meta(meta: dict[str, str], source: str) -> tuple[int, date]:
     try:
         effective = date.fromisoformat(meta["effective"])
     except ValueError as exc:
-        raise RuleFileError(f"{source}：文件头 effective 应为日期，如 2026-01-01，实际为「{meta['effective']}」") from exc
+        raise RuleFileError(
+            f"{source}：文件头 effective 应为日期，如 2026-01-01，实际为「{meta['effective']}」"
+        ) from exc
     if effective.year != int(meta["year"]):
         raise RuleFileError(f"{source}：生效日期 {effective} 不在 {meta['year']} 年内")
     return int(meta["year"]), effective
@@ -154,7 +160,9 @@ def _parse_row(row: list[str], positions: dict[str, int], number: int, source: s
         return row[index].strip() if index is not None and index < len(row) else ""
 
     def fail(key: str, message: str) -> RuleFileError:
-        return RuleFileError(f"{source} 第 {number} 行第 {positions[key] + 1} 列（{COLUMNS[key][0]}）：{message}")
+        return RuleFileError(
+            f"{source} 第 {number} 行第 {positions[key] + 1} 列（{COLUMNS[key][0]}）：{message}"
+        )
 
     for key in REQUIRED:
         if not cell(key):
