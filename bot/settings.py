@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout_s: float = 20.0
+    llm_passages: int = 5  # numbered passages given to the model
+    llm_max_tokens: int = 512
+    llm_max_answer_chars: int = 300
+    llm_fallback_reserve_s: float = 1.0  # time kept in hand for the extractive fallback
+    history_turns: int = 4  # earlier turns per chat kept for follow-up questions
+    stream_edit_interval_s: float = 1.2  # Telegram: minimum seconds between edits of a streamed answer
 
     @property
     def resolved_index_dir(self) -> Path:
