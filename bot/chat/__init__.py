@@ -1,0 +1,1 @@
+"""The channel-neutral conversation core: events in, replies (Telegram-HTML subset + buttons) out."""

@@ -1,0 +1,83 @@
+"""Questions: answer with citations, log with cited chunk ids, show a cited passage, store votes."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.answering.types import Answer
+from bot.chat.texts import esc, say
+from bot.chat.types import Button, ChatRef, Reply
+from bot.storage.models import ChatIdentity, QALog, utcnow
+
+MAX_PASSAGE_BUTTONS = 5
+
+
+def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answer) -> QALog:
+    """Store the question, the answer and what it cites."""
+    row = QALog(
+        identity_id=ident.id,
+        channel=ref.channel,
+        chat_id=ref.chat_id,
+        question=answer.question,
+        answer=answer.text,
+        declined=answer.declined,
+        chunk_ids=[c.chunk_id for c in answer.citations],
+        citations=[
+            {"chunk_id": c.chunk_id, "title": c.title, "section": c.section, "text": c.text, "label": c.label()}
+            for c in answer.citations
+        ],
+        ms=float(answer.ms or 0.0),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def render_answer(answer: Answer, qa_id: int) -> Reply:
+    """The answer as HTML with numbered sources, passage buttons and 👍/👎 (or the decline offers)."""
+    meta = {"qa_id": qa_id, "declined": answer.declined, "citations": [c.label() for c in answer.citations]}
+    if answer.declined or not answer.citations:
+        text = say("answer_declined", answer=answer.text)
+        rows = [
+            [Button(say("btn_to_micro"), f"q:m:{qa_id}")],
+            [Button(say("btn_contact_staff"), f"q:s:{qa_id}")],
+        ]
+        return Reply(text, rows, meta=meta)
+    sources = "\n".join(say("answer_source", n=i, label=c.label()) for i, c in enumerate(answer.citations, 1))
+    text = say("answer", answer=answer.text, sources_html=sources)
+    shown = answer.citations[:MAX_PASSAGE_BUTTONS]
+    passage_buttons = [Button(say("btn_passage", n=i), f"q:p:{qa_id}:{i}") for i in range(1, len(shown) + 1)]
+    votes = [Button("👍", f"q:v:{qa_id}:1"), Button("👎", f"q:v:{qa_id}:-1")]
+    return Reply(text, [passage_buttons, votes], meta=meta)
+
+
+def _own(session: Session, ident: ChatIdentity, qa_id: str) -> QALog | None:
+    row = session.get(QALog, int(qa_id)) if qa_id.isdigit() else None
+    return row if row is not None and row.identity_id == ident.id else None
+
+
+def show_passage(session: Session, ident: ChatIdentity, qa_id: str, n: str) -> list[Reply]:
+    """The full text of the n-th cited passage."""
+    row = _own(session, ident, qa_id)
+    if row is None or not n.isdigit() or not 1 <= int(n) <= len(row.citations):
+        return [Reply(toast=say("toast_expired"))]
+    c = row.citations[int(n) - 1]
+    return [Reply(say("passage", n=n, label=c.get("label", c["title"]), text=c["text"]))]
+
+
+def vote(session: Session, ident: ChatIdentity, qa_id: str, value: str) -> list[Reply]:
+    """Store 👍 (1) or 👎 (-1) for an answer; a later vote replaces the earlier one."""
+    row = _own(session, ident, qa_id)
+    if row is None or value not in ("1", "-1"):
+        return [Reply(toast=say("toast_expired"))]
+    row.vote, row.voted_at = int(value), utcnow()
+    return [Reply(toast=say("toast_vote_up" if value == "1" else "toast_vote_down"))]
+
+
+def question_of(session: Session, ident: ChatIdentity, qa_id: str) -> str | None:
+    """The question text of one of this user's logged answers."""
+    row = _own(session, ident, qa_id)
+    return row.question if row is not None else None
+
+
+__all__ = ["esc", "log_answer", "question_of", "render_answer", "show_passage", "vote"]

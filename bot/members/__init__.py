@@ -1,0 +1,1 @@
+"""Members (委员): roster import, invitation codes and binding chat identities."""

@@ -1,0 +1,24 @@
+"""All tables; importing this package registers them on Base.metadata."""
+
+from bot.storage.models.base import Base, utcnow
+from bot.storage.models.conversations import FlowState, ProcessedUpdate
+from bot.storage.models.members import ChatIdentity, Invitation, Member
+from bot.storage.models.notifications import Notification
+from bot.storage.models.qa import QALog
+from bot.storage.models.submissions import Attachment, ReceiptCounter, StatusChange, Submission
+
+__all__ = [
+    "Attachment",
+    "Base",
+    "ChatIdentity",
+    "FlowState",
+    "Invitation",
+    "Member",
+    "Notification",
+    "ProcessedUpdate",
+    "QALog",
+    "ReceiptCounter",
+    "StatusChange",
+    "Submission",
+    "utcnow",
+]

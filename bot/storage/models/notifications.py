@@ -1,0 +1,28 @@
+"""Outbox of messages to members (status changes, later broadcasts), delivered by the running channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.models.base import Base, UTCDateTime, utcnow
+
+
+class Notification(Base):
+    """A message waiting to be sent (sent_at is set once delivered)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20), index=True)
+    chat_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30), default="status")
+    html: Mapped[str] = mapped_column(Text)  # Telegram-HTML subset, already escaped
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,100 @@
+"""What the flow shows at each step: prompts, validation messages, preview and buttons."""
+
+from __future__ import annotations
+
+from bot.chat.texts import esc, say
+from bot.chat.types import Button, Reply
+from bot.storage.models import FlowState
+from bot.suggestions.types import FieldSpec, catalog
+
+ECHO_LIMIT = 3000
+
+
+def _rows(buttons: list[Button], per_row: int = 2) -> list[list[Button]]:
+    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+def cancel_row() -> list[Button]:
+    """The row with the cancel button shown under every step."""
+    return [Button(say("btn_cancel"), "f:x")]
+
+
+def attach_buttons() -> list[list[Button]]:
+    """Buttons of the attachment step."""
+    return [[Button(say("btn_files_done"), "f:d")], cancel_row()]
+
+
+def bounds(spec: FieldSpec) -> str:
+    """The length rule of a field in words, e.g. 5–60 字 or 选填，最多 200 字."""
+    if spec.optional:
+        return say("bounds_optional", max=spec.max)
+    return say("bounds_required", min=spec.min, max=spec.max)
+
+
+def validate(spec: FieldSpec, value: str) -> str:
+    """A Chinese error message (HTML) if the value breaks the field's rules, else ''."""
+    n = len(value)
+    echo = say("echo_typed", typed=value) if value and n <= ECHO_LIMIT else ""
+    if not value and not spec.optional:
+        return say("field_empty", label=spec.label)
+    if n < spec.min:
+        return say("field_too_short", label=spec.label, min=spec.min, n=n, echo_html=echo)
+    if n > spec.max:
+        return say("field_too_long", label=spec.label, max=spec.max, n=n, echo_html=echo)
+    return ""
+
+
+def preview(state: FlowState) -> Reply:
+    """The whole draft with 'edit a field' buttons and 'submit'."""
+    stype = catalog().get(state.flow)
+    values = state.draft.get("fields", {})
+    lines = [say("preview_line", label=stype.category_label, value=state.draft.get("category", ""))]
+    for f in stype.fields:
+        lines.append(say("preview_line", label=f.label, value=values.get(f.key) or say("preview_empty")))
+    files = len(state.draft.get("attachments", []))
+    body = say("flow_preview", type_name=stype.name, lines_html="\n".join(lines), files=files)
+    edits = [Button(say("btn_edit", label=stype.category_label), "f:e:_cat")]
+    edits += [Button(say("btn_edit", label=f.label), f"f:e:{f.key}") for f in stype.fields]
+    edits.append(Button(say("btn_add_files"), "f:e:_files"))
+    rows = _rows(edits) + [[Button(say("btn_submit"), "f:s"), Button(say("btn_cancel"), "f:x")]]
+    return Reply(body, rows)
+
+
+def step_prompt(state: FlowState, repeat: bool = False) -> Reply:
+    """The prompt for the state's current step."""
+    if state.step == "type" or not state.flow:
+        from bot.suggestions.flow import choose_type_reply
+
+        return choose_type_reply()
+    stype = catalog().get(state.flow)
+    if state.step in ("category", "edit_category"):
+        buttons = [Button(c, f"f:c:{i}") for i, c in enumerate(stype.categories)]
+        text = say("flow_choose_category", type_name=stype.name, label=stype.category_label)
+        return Reply(text, _rows(buttons) + [cancel_row()])
+    if state.step == "attach":
+        return Reply(say("flow_attach", count=len(state.draft.get("attachments", []))), attach_buttons())
+    if state.step == "preview":
+        return preview(state)
+    kind, key = state.step.split(":", 1)
+    spec = stype.field(key)
+    idx = [f.key for f in stype.fields].index(key) + 1
+    current = state.draft.get("fields", {}).get(key)
+    if kind == "edit":
+        cur = say("current_value", value=current) if current else ""
+        text = say("flow_edit_field", label=spec.label, bounds=bounds(spec), hint=spec.hint, current_html=cur)
+        rows = [[Button(say("btn_skip"), "f:k")]] if spec.optional else []
+        return Reply(text, rows + [cancel_row()])
+    name = "flow_ask_field_again" if repeat else "flow_ask_field"
+    text = say(name, n=idx, total=len(stype.fields), label=spec.label, bounds=bounds(spec), hint=spec.hint)
+    rows = [[Button(say("btn_skip"), "f:k")]] if spec.optional else []
+    return Reply(text, rows + [cancel_row()])
+
+
+def draft_summary(state: FlowState) -> str:
+    """A one-line description of a kept draft, e.g. 提案（已填写 2 项）."""
+    name = catalog().get(state.flow).name if state.flow else say("draft_untyped")
+    filled = sum(1 for v in state.draft.get("fields", {}).values() if v)
+    return say("draft_summary", type_name=name, filled=filled)
+
+
+__all__ = ["attach_buttons", "bounds", "draft_summary", "esc", "preview", "step_prompt", "validate"]
