@@ -1,0 +1,254 @@
+"""Incremental ingestion: files → Documents → chunks → Chroma + lexical index, tracked by a manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import time
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+from tqdm import tqdm
+
+from bot.knowledge import chunking
+from bot.knowledge.chunking import chunk_document
+from bot.knowledge.cleaning import CLEANING_VERSION
+from bot.knowledge.embeddings import SentenceTransformerEmbeddings
+from bot.knowledge.lexical import LexicalIndex
+from bot.knowledge.loaders import check_file, load_document
+from bot.knowledge.manifest import FileEntry, Manifest
+from bot.knowledge.report import IngestReport
+from bot.knowledge.types import Chunk, LoadError
+from bot.knowledge.vectorstore import VectorStore
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FILE = "manifest.sqlite3"
+_FLUSH_CHUNKS = 512
+
+
+def pipeline_version() -> str:
+    """Version of cleaning + chunking; a change re-processes every file."""
+    return f"clean{CLEANING_VERSION}-chunk{getattr(chunking, 'CHUNKER_VERSION', '0')}"
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_hidden(path: Path, root: Path) -> bool:
+    parts = path.relative_to(root).parts
+    return any(p.startswith(".") or p.startswith("~$") for p in parts)
+
+
+def collect_files(paths: list[Path], report: IngestReport) -> list[tuple[Path, Path]]:
+    """(root, file) pairs under the given paths, recursive and sorted; missing paths are reported."""
+    seen: set[Path] = set()
+    found: list[tuple[Path, Path]] = []
+    for raw in paths:
+        root = Path(raw).expanduser().resolve()
+        if root.is_dir():
+            files = sorted(p for p in root.rglob("*") if p.is_file() and not _is_hidden(p, root))
+        elif root.is_file():
+            files = [root]
+        else:
+            report.skip(str(raw), "路径不存在")
+            continue
+        for file in files:
+            if file not in seen:
+                seen.add(file)
+                found.append((root, file))
+    return found
+
+
+def base_doc_id(root: Path, file: Path) -> str:
+    """Document id: the path relative to the parent of the given folder (e.g. knowledge/指南.md), or the file name."""
+    if root == file:
+        return file.name
+    return file.relative_to(root.parent if root.parent != root else root).as_posix()
+
+
+class Ingestor:
+    """One ingest run over one index directory."""
+
+    def __init__(
+        self, settings: Settings, embeddings: Embeddings | None = None, progress: bool = True
+    ) -> None:
+        self.settings = settings
+        self.index_dir = settings.resolved_index_dir
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self.embeddings = embeddings or SentenceTransformerEmbeddings.from_settings(settings)
+        self.vectors = VectorStore(self.index_dir, self.embeddings)
+        self.model = self.vectors.identity
+        self.lexical = LexicalIndex.open(self.index_dir / "lexical")
+        self.manifest = Manifest(self.index_dir / MANIFEST_FILE)
+        self.progress = progress
+        self.pipeline = pipeline_version()
+        self.report = IngestReport()
+        self._pending: list[Chunk] = []
+        self._lexical_dirty = False
+
+    def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
+        """Ingest files and folders; returns the report."""
+        start = time.perf_counter()
+        files = collect_files(paths, self.report)
+        bar = tqdm(files, desc="导入文档", unit="个", file=sys.stderr, disable=not self.progress, leave=False)
+        for root, file in bar:
+            bar.set_postfix_str(file.name[-30:], refresh=False)
+            try:
+                self._ingest_file(root, file)
+            except LoadError as exc:
+                self.report.skip(str(file), str(exc))
+            except Exception as exc:  # one bad file must not stop the others
+                log.exception("导入 %s 失败", file)
+                self.report.skip(str(file), f"处理时出错：{type(exc).__name__}: {exc}")
+        self._flush()
+        if prune:
+            self._prune([Path(p).expanduser().resolve() for p in paths])
+        self._sync_vectors()
+        self._sync_lexical()
+        self.manifest.commit()
+        self.report.chunk_total = self.manifest.total_chunks()
+        self.report.doc_total = len(self.manifest.entries())
+        self.report.seconds = time.perf_counter() - start
+        self.manifest.close()
+        return self.report
+
+    def _ingest_file(self, root: Path, file: Path) -> None:
+        source = file.as_posix()
+        stat = file.stat()
+        entry = self.manifest.by_source(source)
+        current = entry is not None and entry.pipeline == self.pipeline
+        if current and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
+            self.report.unchanged.append(entry.doc_id)
+            return
+        check_file(file, self.settings.max_file_mb)  # refuses huge files before hashing them
+        digest = file_sha256(file)
+        if current and entry.content_hash == digest:
+            self.manifest.update(source, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+            self.report.unchanged.append(entry.doc_id)
+            return
+        doc_id = entry.doc_id if entry else self._allocate_doc_id(root, file, digest, stat)
+        if doc_id is None:
+            return  # a known file that moved: nothing to re-index
+        doc = load_document(file, doc_id=doc_id, max_file_mb=self.settings.max_file_mb)
+        chunks = chunk_document(doc)
+        if not chunks:
+            raise LoadError("清洗后没有可索引的内容")
+        self._replace(doc_id, chunks)
+        self.manifest.put(
+            FileEntry(
+                source,
+                doc_id,
+                doc.title,
+                doc.content_hash,
+                stat.st_size,
+                stat.st_mtime_ns,
+                len(chunks),
+                self.model,
+                self.pipeline,
+            ),
+            chunks,
+        )
+        (self.report.updated if entry else self.report.added).append(doc_id)
+
+    def _allocate_doc_id(self, root: Path, file: Path, digest: str, stat) -> str | None:
+        """A new document id; a file whose old path is gone takes over its id (a move); None if nothing changed."""
+        doc_id = base_doc_id(root, file)
+        other = self.manifest.by_doc_id(doc_id)
+        if other is None:
+            return doc_id
+        if Path(other.source).exists():
+            return f"{doc_id}~{hashlib.sha1(file.as_posix().encode()).hexdigest()[:8]}"
+        if other.content_hash == digest and other.pipeline == self.pipeline:
+            self.manifest.update(
+                other.source, source=file.as_posix(), size=stat.st_size, mtime_ns=stat.st_mtime_ns
+            )
+            self.report.unchanged.append(doc_id)
+            return None
+        return doc_id
+
+    def _replace(self, doc_id: str, chunks: list[Chunk]) -> None:
+        self._flush()  # pending chunks of other documents go in first
+        self.vectors.remove_docs({doc_id})
+        self.lexical.remove_docs({doc_id})
+        self.lexical.add(chunks)
+        self._lexical_dirty = True
+        self._pending.extend(chunks)
+        self.report.chunks_written += len(chunks)
+        if len(self._pending) >= _FLUSH_CHUNKS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.vectors.add(self._pending)
+            self._pending = []
+
+    def _prune(self, roots: list[Path]) -> None:
+        gone = []
+        for entry in self.manifest.entries():
+            source = Path(entry.source)
+            under = any(source == r or r in source.parents for r in roots)
+            if under and not source.exists():
+                gone.append(entry.doc_id)
+        if gone:
+            self.vectors.remove_docs(set(gone))
+            self.lexical.remove_docs(set(gone))
+            self._lexical_dirty = True
+            self.manifest.remove(gone)
+            self.report.removed.extend(gone)
+
+    def _sync_vectors(self) -> None:
+        """Make the collection of the current model hold exactly the manifest's chunks (model change, repair)."""
+        entries = self.manifest.entries()
+        stale = {e.doc_id for e in entries if e.embedding_model != self.model}
+        if not stale and self.vectors.count() == self.manifest.total_chunks():
+            self.vectors.drop_other_collections()
+            return
+        known = {e.doc_id for e in entries}
+        present = self.vectors.doc_ids()
+        if present - known:
+            self.vectors.remove_docs(present - known)
+        todo = sorted(stale | (known - present))
+        bar = tqdm(
+            todo, desc="重新生成向量", unit="个", file=sys.stderr, disable=not self.progress, leave=False
+        )
+        for doc_id in bar:
+            chunks = self.manifest.chunks(doc_id)
+            self.vectors.remove_docs({doc_id})
+            self.vectors.add(chunks)
+            self.manifest.update(self.manifest.by_doc_id(doc_id).source, embedding_model=self.model)
+            self.report.chunks_written += len(chunks)
+            if doc_id in stale:
+                self.report.reembedded.append(doc_id)
+        if self.vectors.count() == self.manifest.total_chunks():
+            self.vectors.drop_other_collections()
+
+    def _sync_lexical(self) -> None:
+        """Rebuild the lexical index from the manifest when it lost chunks (e.g. a new index format)."""
+        if len(self.lexical) != self.manifest.total_chunks():
+            entries = self.manifest.entries()
+            self.lexical.remove_docs({e.doc_id for e in entries})
+            for entry in entries:
+                self.lexical.add(self.manifest.chunks(entry.doc_id))
+            self._lexical_dirty = True
+        if self._lexical_dirty:
+            self.lexical.save()
+
+
+def ingest_paths(
+    paths: list[Path],
+    settings: Settings,
+    prune: bool = False,
+    progress: bool = True,
+    embeddings: Embeddings | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the index of settings; unchanged files are skipped quickly."""
+    return Ingestor(settings, embeddings=embeddings, progress=progress).run(list(paths), prune=prune)

@@ -1,0 +1,126 @@
+"""The ingest manifest: one SQLite file in the index directory recording every ingested source file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.knowledge.types import Chunk
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    source TEXT PRIMARY KEY,          -- resolved absolute path
+    doc_id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    content_hash TEXT NOT NULL,       -- sha256 of the file bytes
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    embedding_model TEXT NOT NULL,    -- identity of the model whose vectors are stored
+    pipeline TEXT NOT NULL            -- cleaning/chunking version that produced the chunks
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    data TEXT NOT NULL                -- the Chunk as JSON, so a model change re-embeds without re-chunking
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id, ordinal);
+"""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """What the manifest knows about one ingested file."""
+
+    source: str
+    doc_id: str
+    title: str
+    content_hash: str
+    size: int
+    mtime_ns: int
+    chunk_count: int
+    embedding_model: str
+    pipeline: str
+
+
+_COLUMNS = [f.name for f in dataclasses.fields(FileEntry)]
+
+
+class Manifest:
+    """Per-file records and stored chunks; changes become durable on commit()."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path)
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+
+    def _one(self, where: str, value: str) -> FileEntry | None:
+        row = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM files WHERE {where} = ?", (value,)
+        ).fetchone()
+        return FileEntry(*row) if row else None
+
+    def by_source(self, source: str) -> FileEntry | None:
+        """The entry of a source path."""
+        return self._one("source", source)
+
+    def by_doc_id(self, doc_id: str) -> FileEntry | None:
+        """The entry of a document id."""
+        return self._one("doc_id", doc_id)
+
+    def entries(self) -> list[FileEntry]:
+        """Every entry, by source path."""
+        rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM files ORDER BY source").fetchall()
+        return [FileEntry(*row) for row in rows]
+
+    def put(self, entry: FileEntry, chunks: list[Chunk]) -> None:
+        """Record a file and replace its document's chunks."""
+        self._db.execute("DELETE FROM files WHERE source = ? OR doc_id = ?", (entry.source, entry.doc_id))
+        self._db.execute(
+            f"INSERT INTO files ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+            dataclasses.astuple(entry),
+        )
+        self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (entry.doc_id,))
+        self._db.executemany(
+            "INSERT OR REPLACE INTO chunks (chunk_id, doc_id, ordinal, data) VALUES (?, ?, ?, ?)",
+            [
+                (c.chunk_id, c.doc_id, c.ordinal, json.dumps(dataclasses.asdict(c), ensure_ascii=False))
+                for c in chunks
+            ],
+        )
+
+    def update(self, source: str, **fields: object) -> None:
+        """Change some fields of an entry (e.g. mtime after a touch, or the source after a move)."""
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        self._db.execute(f"UPDATE files SET {assignments} WHERE source = ?", (*fields.values(), source))
+
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        """Forget documents and their chunks."""
+        for doc_id in doc_ids:
+            self._db.execute("DELETE FROM files WHERE doc_id = ?", (doc_id,))
+            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+
+    def chunks(self, doc_id: str) -> list[Chunk]:
+        """The stored chunks of a document in order."""
+        rows = self._db.execute(
+            "SELECT data FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
+        ).fetchall()
+        return [Chunk(**json.loads(data)) for (data,) in rows]
+
+    def total_chunks(self) -> int:
+        """Number of chunks of all documents."""
+        return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def commit(self) -> None:
+        """Make the changes durable."""
+        self._db.commit()
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
