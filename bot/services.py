@@ -27,7 +27,12 @@ class Services:
         """The question answerer: extractive by default."""
         from bot.answering.extractive import ExtractiveAnswerer
 
-        return ExtractiveAnswerer(self.knowledge, self.settings)
+        extractive = ExtractiveAnswerer(self.knowledge, self.settings)
+        if self.settings.llm_base_url and self.settings.llm_model:
+            from bot.answering.llm import LLMAnswerer
+
+            return LLMAnswerer(self.knowledge, self.settings, fallback=extractive)
+        return extractive
 
 
 def build_services(settings: Settings | None = None) -> Services:
