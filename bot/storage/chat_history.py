@@ -27,7 +27,9 @@ class ChatHistory:
                 .order_by(ChatTurn.id.desc())
                 .limit(self.limit)
             ).all()
-            return [Turn(question=r.question, answer=r.answer, standalone=r.standalone) for r in reversed(rows)]
+            return [
+                Turn(question=r.question, answer=r.answer, standalone=r.standalone) for r in reversed(rows)
+            ]
 
     def add(self, channel: str, chat_id: str | int, turn: Turn) -> None:
         """Store a turn and drop the chat's turns beyond the limit."""

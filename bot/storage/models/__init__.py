@@ -1,6 +1,7 @@
 """All tables; importing this package registers them on Base.metadata."""
 
 from bot.storage.models.base import Base, utcnow
+from bot.storage.models.chat_turns import ChatTurn
 from bot.storage.models.conversations import FlowState, ProcessedUpdate
 from bot.storage.models.members import ChatIdentity, Invitation, Member
 from bot.storage.models.notifications import Notification
@@ -11,6 +12,7 @@ __all__ = [
     "Attachment",
     "Base",
     "ChatIdentity",
+    "ChatTurn",
     "FlowState",
     "Invitation",
     "Member",
