@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from bot.chat.texts import say
 from bot.chat.types import Button, ChatRef, IncomingFile, Reply
@@ -23,7 +24,7 @@ def load(session: Session, ref: ChatRef) -> FlowState | None:
 def _touch(state: FlowState, step: str | None = None) -> None:
     if step is not None:
         state.step = step
-    state.draft = dict(state.draft)  # reassign so the JSON column is saved
+    flag_modified(state, "draft")  # the draft JSON is mutated in place
     state.updated_at = utcnow()
     state.paused = False
 

@@ -1,0 +1,138 @@
+"""The conversation core: one entry point for every channel; idempotent per update key."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.chat import menu, qa
+from bot.chat.texts import say
+from bot.chat.types import Button, ChatRef, Event, Reply
+from bot.members.service import identity_for
+from bot.storage import Database
+from bot.storage.models import ChatIdentity, FlowState, ProcessedUpdate, utcnow
+from bot.suggestions import flow, views
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """Turns a user's event into replies, using the database and the answerer (sync; call from a thread)."""
+
+    def __init__(self, db: Database, answerer, idle_minutes: int = 60) -> None:
+        self.db = db
+        self.answerer = answerer
+        self.idle = timedelta(minutes=idle_minutes)
+
+    def handle(self, ref: ChatRef, event: Event) -> list[Reply]:
+        """Process one event in one transaction; a repeated update_key returns no replies."""
+        with self.db.session() as s:
+            if event.update_key and not self._claim(s, ref.channel, event.update_key):
+                log.info("duplicate update %s/%s ignored", ref.channel, event.update_key)
+                return []
+            ident = identity_for(s, ref.channel, ref.user_id, ref.chat_id, ref.display_name)
+            state = flow.load(s, ref)
+            notice: list[Reply] = []
+            if state is not None and not state.paused and utcnow() - state.updated_at > self.idle:
+                state.paused = True
+                notice = [self._resume_offer(state)]
+            return self._dispatch(s, ident, ref, state, event) + notice
+
+    @staticmethod
+    def _claim(s: Session, channel: str, key: str) -> bool:
+        try:
+            with s.begin_nested():
+                s.add(ProcessedUpdate(channel=channel, update_key=key))
+            return True
+        except IntegrityError:
+            return False
+
+    @staticmethod
+    def _resume_offer(state: FlowState) -> Reply:
+        rows = [[Button(say("btn_resume"), "f:r"), Button(say("btn_discard"), "f:x")]]
+        return Reply(say("draft_paused", draft=views.draft_summary(state)), rows)
+
+    def _dispatch(
+        self, s: Session, ident: ChatIdentity, ref: ChatRef, state: FlowState | None, ev: Event
+    ) -> list[Reply]:
+        active = state if state is not None and not state.paused else None
+        if ev.kind == "command":
+            return self._command(s, ident, ref, state, ev.text, ev.arg)
+        if ev.kind == "press":
+            return self._press(s, ident, ref, state, ev.text)
+        if ev.kind == "file":
+            if active is None:
+                return [Reply(say("file_outside_flow"), [[Button(say("btn_new_suggestion"), "m:new")]])]
+            return flow.on_file(active, ev.file)
+        if active is not None:
+            return flow.on_text(active, ev.text)
+        return self.ask(s, ident, ref, ev.text)
+
+    def ask(self, s: Session, ident: ChatIdentity, ref: ChatRef, question: str) -> list[Reply]:
+        """Answer a question with citations and log it."""
+        question = question.strip()
+        if not question:
+            return [Reply(say("empty_question"))]
+        answer = self.answerer.answer(question[:1000])
+        row = qa.log_answer(s, ident, ref, answer)
+        return [qa.render_answer(answer, row.id)]
+
+    def _command(
+        self, s: Session, ident: ChatIdentity, ref: ChatRef, state: FlowState | None, name: str, arg: str
+    ) -> list[Reply]:
+        if name == "start":
+            return menu.start(s, ident, state, arg)
+        if name == "help":
+            return [menu.help_reply(ident)]
+        if name == "cancel":
+            if state is None:
+                return [Reply(say("cancel_nothing"))]
+            s.delete(state)
+            return [Reply(say("cancelled"))]
+        if name == "mine":
+            return [menu.mine(s, ident, state)]
+        if name == "suggest":
+            if state is not None:
+                return [self._resume_offer(state)]
+            return flow.begin(s, ident, ref)
+        return [Reply(say("unknown_command"))]
+
+    def _press(
+        self, s: Session, ident: ChatIdentity, ref: ChatRef, state: FlowState | None, data: str
+    ) -> list[Reply]:
+        parts = data.split(":")
+        head, action = parts[0], parts[1] if len(parts) > 1 else ""
+        args = parts[2:] + ["", ""]
+        if head == "q":
+            if action == "p":
+                return qa.show_passage(s, ident, args[0], args[1])
+            if action == "v":
+                return qa.vote(s, ident, args[0], args[1])
+            question = qa.question_of(s, ident, args[0])
+            if question is None:
+                return [Reply(toast=say("toast_expired"))]
+            if action == "s":
+                return [Reply(say("contact_staff", question=question))]
+            if action == "m":
+                content = question if len(question) >= 10 else ""
+                return flow.begin(s, ident, ref, "micro", {"content": content[:500]} if content else None)
+        if head == "m":
+            return self._command(s, ident, ref, state, {"new": "suggest"}.get(action, action), "")
+        if head == "f":
+            if state is None:
+                return [Reply(say("flow_gone"), [[Button(say("btn_new_suggestion"), "m:new")]])]
+            if action == "x":
+                s.delete(state)
+                return [Reply(say("cancelled"))]
+            if action == "r":
+                state.paused, state.updated_at = False, utcnow()
+                return [views.step_prompt(state)]
+            if action == "n":
+                return flow.begin(s, ident, ref)
+            if state.paused:
+                return [self._resume_offer(state)]
+            return flow.on_press(s, ident, state, action, args[0])
+        return [Reply(toast=say("toast_expired"))]
