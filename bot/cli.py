@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "bot.knowledge.cli",
     "bot.answering.cli",
     "bot.records.cli",
+    "bot.answering.llm_cli",
 ]
 
 

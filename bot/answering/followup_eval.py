@@ -1,0 +1,58 @@
+"""Measure follow-up rewriting: R@k of the second turn of two-turn conversations, with and without rewriting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.answering.followup import Turn, rule_rewrite
+from bot.textnorm import eval_normalize
+
+DEFAULT_FILE = Path(__file__).resolve().parent.parent.parent / "eval" / "followup_dev.jsonl"
+
+
+@dataclass
+class Result:
+    """R@k per strategy, and the queries each strategy sent (for inspection)."""
+
+    k: int
+    n: int
+    recall: dict[str, float] = field(default_factory=dict)
+    queries: dict[str, list[str]] = field(default_factory=dict)
+
+
+def load(path: Path | None = None) -> list[dict]:
+    """The conversations of a follow-up dev file: {"id", "turns": [q1, q2], "gold": [...]}."""
+    path = path or DEFAULT_FILE
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def hit(passages: list[Any], gold: list[str]) -> bool:
+    """True when any gold phrase is in any passage (after evaluation normalisation)."""
+    golds = [eval_normalize(g) for g in gold]
+    return any(g in eval_normalize(p.text) for p in passages for g in golds)
+
+
+def evaluate(knowledge: Any, items: list[dict], k: int = 5, llm: Any = None) -> Result:
+    """R@k of the second turn: as asked, rule-rewritten, LLM-condensed (when llm is given), and the gold standalone."""
+    strategies: dict[str, list[str]] = {"none": [], "rules": [], "oracle": []}
+    if llm is not None:
+        strategies["llm"] = []
+    for item in items:
+        first, second = item["turns"][0], item["turns"][1]
+        history = [Turn(question=first)]
+        strategies["none"].append(second)
+        strategies["rules"].append(rule_rewrite(second, history))
+        strategies["oracle"].append(item.get("standalone") or second)
+        if llm is not None:
+            strategies["llm"].append(asyncio.run(llm.condense(second, history))[0])
+    result = Result(k=k, n=len(items), queries=strategies)
+    for name, queries in strategies.items():
+        hits = sum(
+            hit(knowledge.search(q, k=k)[:k], item["gold"]) for q, item in zip(queries, items, strict=True)
+        )
+        result.recall[name] = hits / len(items) if items else 0.0
+    return result
