@@ -34,6 +34,22 @@ class Services:
             return LLMAnswerer(self.knowledge, self.settings, fallback=extractive)
         return extractive
 
+    @cached_property
+    def db(self):  # -> bot.storage.Database
+        """The database (SQLite in data_dir or LVZHI_DATABASE_URL), migrated to the latest schema."""
+        from bot.storage import Database
+
+        database = Database(self.settings.resolved_database_url)
+        database.migrate()
+        return database
+
+    @cached_property
+    def assistant(self):  # -> bot.chat.assistant.Assistant
+        """The channel-neutral conversation core (questions, flows, commands)."""
+        from bot.chat.assistant import Assistant
+
+        return Assistant(self.db, self.answerer, idle_minutes=self.settings.flow_idle_minutes)
+
 
 def build_services(settings: Settings | None = None) -> Services:
     """Wire the services for the given settings (default: from the environment)."""

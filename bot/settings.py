@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     # --- conversational flows
     flow_idle_minutes: int = 60
 
+    # --- member bot (issue 3): outgoing rate limit, per-user flood limit, notifications outbox
+    telegram_rate_limit: bool = True  # AIORateLimiter (about 30 messages/s overall, 20/min per group)
+    telegram_webhook_secret: str | None = None
+    flood_max_events: int = 30  # per user per flood_window_s
+    flood_window_s: float = 60.0
+    notify_interval_s: float = 2.0  # how often the outbox of notifications is delivered
+
     # --- optional LLM (OpenAI-compatible endpoint)
     llm_base_url: str | None = None
     llm_model: str | None = None

@@ -1,0 +1,31 @@
+"""Per-user flood limit shared by channels: a sliding window of recent events per user."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+
+
+class FloodLimiter:
+    """Allows at most `max_events` per `window_s` seconds per key."""
+
+    def __init__(self, max_events: int = 30, window_s: float = 60.0) -> None:
+        self.max_events = max_events
+        self.window_s = window_s
+        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self._warned: dict[str, float] = {}
+
+    def check(self, key: str, now: float | None = None) -> str:
+        """'ok', 'warn' (first refusal in a window: tell the user) or 'drop'."""
+        now = time.monotonic() if now is None else now
+        q = self._events[key]
+        while q and now - q[0] > self.window_s:
+            q.popleft()
+        if len(q) < self.max_events:
+            q.append(now)
+            self._warned.pop(key, None)
+            return "ok"
+        if now - self._warned.get(key, -1e9) > self.window_s:
+            self._warned[key] = now
+            return "warn"
+        return "drop"
