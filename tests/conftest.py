@@ -1,0 +1,49 @@
+"""Shared test fixtures (session-scoped where loading is expensive)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DIR = Path(os.environ.get("LVZHI_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+SEEDS_DIR = SHARED_DIR / "corpus" / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The shared seed documents (read them from there; never copy them into the repo)."""
+    assert SEEDS_DIR.is_dir(), f"seed documents not found at {SEEDS_DIR} (set LVZHI_SHARED_DIR)"
+    return SEEDS_DIR
+
+
+@pytest.fixture(scope="session")
+def bundled_model_path() -> str:
+    """Path of the bundled embedding model (offline)."""
+    from bot.settings import Settings
+
+    return Settings(_env_file=None).embedding_model_path()
+
+
+@pytest.fixture(scope="session")
+def embeddings(bundled_model_path):
+    """The real bundled embedding model, loaded once per test session."""
+    from bot.knowledge.embeddings import SentenceTransformerEmbeddings
+
+    emb = SentenceTransformerEmbeddings(bundled_model_path)
+    emb.embed_query("预热")  # load the model once, here
+    return emb
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """Build Settings isolated from the environment and .env, with data and index under tmp_path."""
+    from bot.settings import Settings
+
+    def _make(**overrides):
+        values = {"data_dir": tmp_path / "data", "index_dir": tmp_path / "index"}
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return _make
