@@ -1,0 +1,102 @@
+"""The default answerer: quotes the sentences that answer, from the best passages, with citations; or declines."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bot.answering.types import Answer, Citation, Passage
+from bot.knowledge.analysis import analyze, query_terms
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.chunking import split_sentences
+from bot.knowledge.retrieval import answer_type_bonus
+from bot.prompts import render
+from bot.settings import Settings
+from bot.textnorm import in_script_of, is_traditional
+
+MAX_CITATIONS = 2
+SECOND_PASSAGE_RATIO = 0.85  # a second passage is quoted only when it scores nearly as well as the first
+MAX_QUOTE_CHARS = 220  # the quote from one passage stays short enough to read on a phone
+MAX_QUESTION_CHARS = 500
+
+
+@dataclass
+class _Quote:
+    passage: Passage
+    sentences: list[str]
+    score: float
+
+
+class ExtractiveAnswerer:
+    """Answers with the documents' own words; never writes anything the documents do not say."""
+
+    def __init__(self, knowledge: KnowledgeBase, settings: Settings) -> None:
+        self.knowledge = knowledge
+        self.settings = settings
+
+    def answer(self, question: str) -> Answer:
+        """Answer a question from the knowledge base, or decline."""
+        started = time.perf_counter()
+        question = (question or "").strip()[:MAX_QUESTION_CHARS]
+        traditional = is_traditional(question)
+        if not question:
+            return Answer(
+                question, render("answers/empty"), True, traditional=traditional, meta={"mode": "empty"}
+            )
+        result = self.knowledge.retrieve(question)
+        passages = result.passages
+        if not passages or result.evidence < self.settings.decline_threshold:
+            text = in_script_of(render("answers/decline", question=question), question)
+            answer = Answer(question, text, True, [], passages, traditional=traditional)
+            answer.meta = {"mode": "declined", "evidence": round(result.evidence, 4)}
+        else:
+            quotes = self._quotes(question, passages)
+            citations = [
+                Citation(
+                    q.passage.chunk_id,
+                    q.passage.doc,
+                    q.passage.title,
+                    q.passage.section,
+                    q.passage.text,
+                    "".join(q.sentences),
+                )
+                for q in quotes
+            ]
+            body = "\n".join(render("answers/quote", quote=c.quote, label=c.label()) for c in citations)
+            text = in_script_of(render("answers/extractive", quotes=body), question)
+            answer = Answer(question, text, False, citations, passages, traditional=traditional)
+            answer.meta = {"mode": "extractive", "evidence": round(result.evidence, 4)}
+        answer.ms = (time.perf_counter() - started) * 1000
+        return answer
+
+    def _quotes(self, question: str, passages: list[Passage]) -> list[_Quote]:
+        """The best sentences of the first passage, and of the next one when it is nearly as good."""
+        terms = query_terms(question, self.knowledge.weights.bigram, self.knowledge.weights.synonym)
+        quotes = [self._best_sentences(question, terms, passages[0])]
+        for passage in passages[1:MAX_CITATIONS]:
+            if passage.doc == passages[0].doc and passage.section == passages[0].section:
+                continue  # the same section says it once
+            if passage.score >= SECOND_PASSAGE_RATIO * passages[0].score:
+                quote = self._best_sentences(question, terms, passage)
+                if quote.score >= SECOND_PASSAGE_RATIO * quotes[0].score:
+                    quotes.append(quote)
+        return quotes
+
+    def _best_sentences(self, question: str, terms: dict[str, float], passage: Passage) -> _Quote:
+        """The passage's best-matching sentence, with its neighbour when the sentence alone is very short."""
+        sentences = split_sentences(passage.text) or [passage.text]
+        scores = []
+        for sentence in sentences:
+            present = set(analyze(sentence))
+            score = sum(w * self.knowledge.lexical.idf(t) for t, w in terms.items() if t in present)
+            scores.append(score + answer_type_bonus(question, sentence) * max(score, 1.0) * 0.5)
+        best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+        chosen = [best]
+        if len(sentences[best]) < 40:  # a short sentence reads better with the next (or previous) one
+            extra = best + 1 if best + 1 < len(sentences) else best - 1
+            if extra >= 0 and len(sentences[best]) + len(sentences[extra]) <= MAX_QUOTE_CHARS:
+                chosen.append(extra)
+        quote = [sentences[i].strip() for i in sorted(chosen)]
+        if sum(map(len, quote)) > MAX_QUOTE_CHARS:
+            quote = [quote[0]]
+        return _Quote(passage, quote, scores[best])

@@ -1,0 +1,95 @@
+"""Text analysis for the lexical index: normalisation, jieba words with a domain dictionary, Han bigrams."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+from bot.textnorm import normalize
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+BIGRAM_PREFIX = "§"  # keeps character bigrams apart from words of the same two characters
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    """A jieba tokenizer with the domain dictionary loaded (initialised once, quietly)."""
+    with _lock:
+        jieba.setLogLevel(logging.WARNING)
+        tok = jieba.Tokenizer()
+        tok.initialize()
+        tok.load_userdict(str(DATA_DIR / "userdict.txt"))
+        return tok
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Function words and question words that carry no topic."""
+    return frozenset((DATA_DIR / "stopwords.txt").read_text(encoding="utf-8").split())
+
+
+def words(text: str) -> list[str]:
+    """jieba search-mode words of normalised text, without stopwords and punctuation."""
+    norm = normalize(text).lower()
+    stop = stopwords()
+    return [
+        w for w in _tokenizer().lcut_for_search(norm) if w.strip() and _TOKEN_OK.search(w) and w not in stop
+    ]
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams inside runs of Han characters (robust to segmentation differences)."""
+    out: list[str] = []
+    for run in _HAN_RUN.findall(normalize(text)):
+        out.extend(BIGRAM_PREFIX + run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def analyze(text: str) -> list[str]:
+    """Index terms of a text: words plus Han bigrams."""
+    return words(text) + bigrams(text)
+
+
+def analyze_chunk(title: str, section: str, text: str) -> list[str]:
+    """Index terms of a chunk: its text with the document title and section path (context for short chunks)."""
+    return analyze(f"{title}\n{section}\n{text}")
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, list[str]]:
+    """Query expansion groups from data/synonyms.txt: the first word of a line expands to the rest."""
+    table: dict[str, list[str]] = {}
+    for line in (DATA_DIR / "synonyms.txt").read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if parts and not parts[0].startswith("#"):
+            table.setdefault(normalize(parts[0]), []).extend(normalize(p) for p in parts[1:])
+    return table
+
+
+def query_terms(question: str, bigram_weight: float = 0.5, synonym_weight: float = 0.4) -> dict[str, float]:
+    """Weighted terms of a question: its words, its Han bigrams and synonyms of its words."""
+    weights: dict[str, float] = {}
+    qwords = words(question)
+    for w in qwords:
+        weights[w] = weights.get(w, 0.0) + 1.0
+    for b in bigrams(question):
+        weights[b] = weights.get(b, 0.0) + bigram_weight
+    table = synonyms()
+    for w in dict.fromkeys(qwords):
+        for syn in table.get(w, []):
+            if syn not in weights:
+                weights[syn] = synonym_weight
+    return weights
+
+
+def warm_up() -> None:
+    """Load the tokenizer now rather than on the first query."""
+    _tokenizer()
