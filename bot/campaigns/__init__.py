@@ -1,0 +1,1 @@
+"""Campaigns (征集活动): calls for opinions, broadcasts, theme clustering of answers, reports."""

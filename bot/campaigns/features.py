@@ -1,0 +1,82 @@
+"""Lexical features of short Chinese texts: TF-IDF over jieba words and Han bigrams, L2-normalised rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from bot.knowledge.analysis import BIGRAM_PREFIX, bigrams, words
+
+
+@dataclass(frozen=True)
+class TermMatrix:
+    """Rows are texts, columns terms; `is_word` marks jieba words (usable as labels) against bigrams."""
+
+    matrix: sparse.csr_matrix
+    terms: tuple[str, ...]
+    is_word: np.ndarray
+
+
+def text_terms(text: str) -> list[str]:
+    """The terms of one text: words plus prefixed Han bigrams."""
+    return words(text) + bigrams(text)
+
+
+def tfidf(texts: Sequence[str], min_df: int = 2) -> TermMatrix:
+    """Sublinear TF-IDF with smoothed IDF; terms in fewer than min_df texts are dropped (noise, memory)."""
+    min_df = min_df if len(texts) >= 20 else 1
+    docs = [text_terms(t) for t in texts]
+    df: dict[str, int] = {}
+    for terms in docs:
+        for term in set(terms):
+            df[term] = df.get(term, 0) + 1
+    vocab = sorted(t for t, count in df.items() if count >= min_df)
+    column = {t: i for i, t in enumerate(vocab)}
+    rows, cols, vals = [], [], []
+    for row, terms in enumerate(docs):
+        counts: dict[int, int] = {}
+        for term in terms:
+            index = column.get(term)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        for index, count in sorted(counts.items()):
+            rows.append(row)
+            cols.append(index)
+            vals.append(1.0 + np.log(count))
+    n = len(texts)
+    idf = np.log((1 + n) / (1 + np.array([df[t] for t in vocab], dtype=np.float64))) + 1.0
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(n, len(vocab)), dtype=np.float64)
+    matrix = matrix @ sparse.diags(idf) if len(vocab) else matrix
+    is_word = np.array([not t.startswith(BIGRAM_PREFIX) for t in vocab], dtype=bool)
+    return TermMatrix(matrix=normalize_rows(sparse.csr_matrix(matrix)), terms=tuple(vocab), is_word=is_word)
+
+
+def normalize_rows(matrix):
+    """Scale each row to unit L2 norm (zero rows stay zero); works for dense and sparse matrices."""
+    if sparse.issparse(matrix):
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+def reduce(matrix: sparse.csr_matrix, dims: int, seed: int) -> np.ndarray:
+    """Latent semantic projection by randomized SVD (seeded, so repeatable), rows re-normalised."""
+    n, v = matrix.shape
+    dims = min(dims, n - 1, v - 1)
+    if dims < 2:
+        return normalize_rows(matrix.toarray())
+    rng = np.random.default_rng(seed)
+    omega = rng.standard_normal((v, min(dims + 10, v)))
+    basis, _ = np.linalg.qr(matrix @ omega)
+    for _ in range(3):  # power iterations sharpen the spectrum of sparse text matrices
+        basis, _ = np.linalg.qr(matrix.T @ basis)
+        basis, _ = np.linalg.qr(matrix @ basis)
+    small = (matrix.T @ basis).T
+    u, s, _ = np.linalg.svd(small, full_matrices=False)
+    return normalize_rows((basis @ u[:, :dims]) * s[:dims])
