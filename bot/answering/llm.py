@@ -84,12 +84,12 @@ class LLMAnswerer:
             base_url=self.settings.llm_base_url,
             api_key=self.settings.llm_api_key or "not-needed",
             temperature=0,
-            max_tokens=max_tokens,
             timeout=self.settings.llm_timeout_s,
             max_retries=0,
             stream_usage=True,
             http_async_client=self._http_async_client,
-            extra_body=extra_body,
+            # "max_tokens" in the body: every OpenAI-compatible server knows it, not all know max_completion_tokens.
+            extra_body={"max_tokens": max_tokens, **(extra_body or {})},
         )
 
     # --- follow-up questions
