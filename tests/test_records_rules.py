@@ -21,7 +21,7 @@ def test_sample_2026_table_loads_with_header_and_rules() -> None:
     ids = [rule.rule_id for rule in table.rules]
     assert len(ids) == len(set(ids)) >= 15
     capped = {r.rule_id: r.cap for r in table.rules if r.cap is not None}
-    assert capped["SQ-01"] == Decimal(10)
+    assert capped["WJ-01"] == Decimal(5)
     assert any(r.points < 0 for r in table.rules)
 
 

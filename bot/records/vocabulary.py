@@ -25,6 +25,7 @@ ATTRIBUTES: dict[str, str] = {
     "selected": "被选用",
     "excellent": "评为优秀",
     "attended": "出席",
+    "meeting_type": "会议类型（全体会议/常委会议/专委会会议）",
     "excused": "请假",
 }
 
