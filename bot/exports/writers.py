@@ -1,0 +1,83 @@
+"""Streaming CSV (UTF-8 with BOM for Excel) and XLSX (openpyxl write-only) writers over row iterators."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from bot.exports.cells import as_text, neutralize
+
+Row = Sequence[object]
+
+
+def csv_chunks(rows: Iterable[Row], header: Row | None = None, rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """UTF-8-with-BOM CSV bytes in chunks, for a streamed download; rows are read one at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    yield "\ufeff".encode()
+    pending = 0
+    for row in _with_header(rows, header):
+        writer.writerow([neutralize(as_text(v)) for v in row])
+        pending += 1
+        if pending >= rows_per_chunk:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode("utf-8")
+
+
+def write_csv(rows: Iterable[Row], out: Path, header: Row | None = None) -> int:
+    """Write rows (plus an optional header) to a CSV file; the number of data rows written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    counter = _Counter(rows)
+    with out.open("wb") as handle:
+        for chunk in csv_chunks(counter, header):
+            handle.write(chunk)
+    return counter.count
+
+
+def write_xlsx(rows: Iterable[Row], out: Path, header: Row | None = None, sheet: str = "导出") -> int:
+    """Write rows to an XLSX file in openpyxl's write-only mode; the number of data rows written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    workbook = Workbook(write_only=True)
+    worksheet = workbook.create_sheet(sheet[:31])
+    counter = _Counter(rows)
+    for row in _with_header(counter, header):
+        worksheet.append([neutralize(v) for v in row])
+    workbook.save(out)
+    return counter.count
+
+
+def write_table(rows: Iterable[Row], out: Path, header: Row | None = None, sheet: str = "导出") -> int:
+    """Write CSV or XLSX by the file's suffix."""
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        return write_csv(rows, out, header)
+    if suffix == ".xlsx":
+        return write_xlsx(rows, out, header, sheet)
+    raise ValueError(f"不支持的导出格式「{out.suffix}」，请用 .csv 或 .xlsx")
+
+
+def _with_header(rows: Iterable[Row], header: Row | None) -> Iterator[Row]:
+    if header is not None:
+        yield header
+    yield from rows
+
+
+class _Counter:
+    """Counts rows as they pass, without holding them."""
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        self._rows = iter(rows)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Row]:
+        for row in self._rows:
+            self.count += 1
+            yield row
