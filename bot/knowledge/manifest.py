@@ -95,10 +95,10 @@ class Manifest:
             ],
         )
 
-    def update(self, source: str, **fields: object) -> None:
+    def update(self, entry_source: str, /, **fields: object) -> None:
         """Change some fields of an entry (e.g. mtime after a touch, or the source after a move)."""
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        self._db.execute(f"UPDATE files SET {assignments} WHERE source = ?", (*fields.values(), source))
+        self._db.execute(f"UPDATE files SET {assignments} WHERE source = ?", (*fields.values(), entry_source))
 
     def remove(self, doc_ids: Iterable[str]) -> None:
         """Forget documents and their chunks."""
