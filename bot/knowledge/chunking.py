@@ -62,6 +62,9 @@ def split_sentences(text: str) -> list[str]:
 
 def _heading_text(line: str) -> str:
     """The heading clause of a numbered line: the whole line when short, else up to the first sentence end."""
+    article = _ARTICLE.match(line)
+    if article:
+        return article.group(0)
     if len(line) <= HEADING_MAX:
         return line.rstrip("。；;")
     first = split_sentences(line)[0] if split_sentences(line) else line
@@ -87,12 +90,20 @@ def _blocks(doc: Document) -> list[_Block]:
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         level = heading_level(line)
+        if (
+            level is not None
+            and level > 3
+            and level != ARTICLE_LEVEL
+            and stack
+            and stack[-1][0] == ARTICLE_LEVEL
+        ):
+            level = None  # items (一)(二)… inside an article belong to the article
         if level is None and _is_title_line(line, nxt):
             pending_titles.append(line)
             continue
         # Unnumbered title lines (e.g. a speaker's heading and name) start a new top section.
         if pending_titles:
-            stack = [(0, " ".join(pending_titles))]
+            stack = [(0, " ".join(t.lstrip("—－-– ") for t in pending_titles))]
             pending_titles = []
         if level is not None:
             stack = [(lv, t) for lv, t in stack if lv < level]

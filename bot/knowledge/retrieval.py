@@ -13,8 +13,11 @@ from bot.knowledge.lexical import K1, LexicalIndex
 from bot.textnorm import normalize
 
 CANDIDATES = 30  # lexical (and dense) candidates re-ranked per question
-_MEASURES = "场次个项份件人篇条名家批年天月届期所"
+_NUMBER = r"[\d零〇一二三四五六七八九十百千万两]+"
+_MEASURES = "场次个项份件人篇条名家批届期所分元"
+_TIME_UNITS = r"(个)?(月|日|天|工作日|年|小时|周|星期)"
 _QUANTITY_Q = re.compile(rf"(多少|几)([{_MEASURES}]?)")
+_TIME_Q = re.compile(r"多久|多长时间|什么时候|何时|哪天|几天|期限|截止")
 _DEFINITION_Q = re.compile(r"^(.{2,8}?)(的.{1,6})?是什么")
 
 
@@ -47,10 +50,12 @@ def answer_type_bonus(question: str, text: str) -> float:
     nq, nt = normalize(question), normalize(text)
     bonus = 0.0
     m = _QUANTITY_Q.search(nq)
-    if m:
+    if m and not _TIME_Q.search(nq):
         measure = m.group(2) or _MEASURES
-        if re.search(rf"\d+[多余]?[{measure}]", nt):
+        if re.search(rf"{_NUMBER}[多余]?个?[{measure}]", nt):
             bonus += 1.0
+    if _TIME_Q.search(nq) and re.search(rf"{_NUMBER}{_TIME_UNITS}", nt):
+        bonus += 1.0
     m = _DEFINITION_Q.match(nq)
     if m and m.group(1) + "是" in nt:
         bonus += 1.0
