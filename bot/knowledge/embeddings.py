@@ -40,15 +40,18 @@ def model_identity(model_path: str) -> str:
 class SentenceTransformerEmbeddings(Embeddings):
     """Normalised sentence-transformers vectors on the CPU; the model loads on first use."""
 
-    def __init__(self, model_path: str, batch_size: int = 64) -> None:
+    def __init__(self, model_path: str, batch_size: int = 64, max_tokens: int | None = None) -> None:
         self.model_path = model_path
         self.batch_size = batch_size
+        self.max_tokens = max_tokens  # truncate inputs (chunks are short; long inputs cost time, not quality)
         self.identity = model_identity(model_path)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SentenceTransformerEmbeddings:
         """Embeddings configured by settings (the bundled model by default, offline)."""
-        return cls(settings.embedding_model_path(), settings.embedding_batch_size)
+        return cls(
+            settings.embedding_model_path(), settings.embedding_batch_size, settings.embedding_max_tokens
+        )
 
     @property
     def model(self) -> SentenceTransformer:
@@ -60,7 +63,10 @@ class SentenceTransformerEmbeddings(Embeddings):
     def _encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = self.model.encode(
+        model = self.model
+        if self.max_tokens and (model.max_seq_length or 0) > self.max_tokens:
+            model.max_seq_length = self.max_tokens
+        vectors = model.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,
