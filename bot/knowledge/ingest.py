@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,17 @@ def base_doc_id(root: Path, file: Path) -> str:
     return file.relative_to(root.parent if root.parent != root else root).as_posix()
 
 
+def _quiet_model_loading() -> None:
+    """Hide the model-loading progress bars of transformers and the HF hub."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except ImportError:  # transformers always comes with sentence-transformers; be safe anyway
+        pass
+
+
 class Ingestor:
     """One ingest run over one index directory."""
 
@@ -90,6 +102,8 @@ class Ingestor:
         self.lexical = LexicalIndex.open(self.index_dir / "lexical")
         self.manifest = Manifest(self.index_dir / MANIFEST_FILE)
         self.progress = progress
+        if not progress:
+            _quiet_model_loading()
         self.pipeline = pipeline_version()
         self.report = IngestReport()
         self._pending: list[Chunk] = []
