@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     bigram_weight: float = 0.5
     synonym_weight: float = 0.4
     answer_type_weight: float = 0.4
-    decline_threshold: float = 0.105  # evidence below this declines (calibrated on the dev set)
+    decline_threshold: float = 0.1  # evidence below this declines (calibrated on two question sets)
     top_k: int = 10
     max_file_mb: float = 20.0
 

@@ -28,10 +28,11 @@ def bundled_model_path() -> str:
 
 @pytest.fixture(scope="session")
 def embeddings(bundled_model_path):
-    """The real bundled embedding model, loaded once per test session."""
+    """The real bundled embedding model as the default settings configure it, loaded once per test session."""
     from bot.knowledge.embeddings import SentenceTransformerEmbeddings
+    from bot.settings import Settings
 
-    emb = SentenceTransformerEmbeddings(bundled_model_path)
+    emb = SentenceTransformerEmbeddings.from_settings(Settings(_env_file=None))
     emb.embed_query("预热")  # load the model once, here
     return emb
 

@@ -36,13 +36,17 @@ def stopwords() -> frozenset[str]:
     return frozenset((DATA_DIR / "stopwords.txt").read_text(encoding="utf-8").split())
 
 
-def words(text: str) -> list[str]:
-    """jieba search-mode words of normalised text, without stopwords and punctuation."""
+def words(text: str, search_mode: bool = True) -> list[str]:
+    """jieba words of normalised text, without stopwords and punctuation.
+
+    Documents are cut in search mode (a long word also yields its parts, so a part in a question finds it);
+    questions in precise mode, so that one concept in a question is not counted once per sub-word.
+    """
     norm = normalize(text).lower()
     stop = stopwords()
-    return [
-        w for w in _tokenizer().lcut_for_search(norm) if w.strip() and _TOKEN_OK.search(w) and w not in stop
-    ]
+    tok = _tokenizer()
+    cut = tok.lcut_for_search(norm) if search_mode else tok.lcut(norm)
+    return [w for w in cut if w.strip() and _TOKEN_OK.search(w) and w not in stop]
 
 
 def bigrams(text: str) -> list[str]:
@@ -77,7 +81,7 @@ def synonyms() -> dict[str, list[str]]:
 def query_terms(question: str, bigram_weight: float = 0.5, synonym_weight: float = 0.4) -> dict[str, float]:
     """Weighted terms of a question: its words, its Han bigrams and synonyms of its words."""
     weights: dict[str, float] = {}
-    qwords = words(question)
+    qwords = words(question, search_mode=False)
     for w in qwords:
         weights[w] = weights.get(w, 0.0) + 1.0
     for b in bigrams(question):

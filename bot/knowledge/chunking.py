@@ -65,10 +65,15 @@ def _heading_text(line: str) -> str:
     article = _ARTICLE.match(line)
     if article:
         return article.group(0)
-    if len(line) <= HEADING_MAX:
+    if _is_bare_heading(line):
         return line.rstrip("。；;")
     first = split_sentences(line)[0] if split_sentences(line) else line
     return first.rstrip("。；;") if len(first) <= HEADING_MAX + 20 else first[:HEADING_MAX] + "…"
+
+
+def _is_bare_heading(line: str) -> bool:
+    """A heading with no text of its own: short, and no sentence ends inside it."""
+    return len(line) <= HEADING_MAX and not any(p in line.rstrip("。；;") for p in "。！？；;!?")
 
 
 def _is_title_line(line: str, nxt: str | None) -> bool:
@@ -108,7 +113,7 @@ def _blocks(doc: Document) -> list[_Block]:
         if level is not None:
             stack = [(lv, t) for lv, t in stack if lv < level]
             stack.append((level, _heading_text(line)))
-            body = line if len(line) > HEADING_MAX or level == ARTICLE_LEVEL else ""
+            body = "" if _is_bare_heading(line) and level != ARTICLE_LEVEL else line
             if body:
                 blocks.append(_Block(tuple(t for _, t in stack), body))
             continue

@@ -13,6 +13,7 @@ from bot.knowledge.lexical import K1, LexicalIndex
 from bot.textnorm import normalize
 
 CANDIDATES = 30  # lexical (and dense) candidates re-ranked per question
+STRENGTH_SCALE = 20.0  # evidence: the BM25 score of a strong match, in units of log(1 + number of chunks)
 _NUMBER = r"[\d零〇一二三四五六七八九十百千万两]+"
 _MEASURES = "场次个项份件人篇条名家批届期所分元"
 _TIME_UNITS = r"(个)?(月|日|天|工作日|年|小时|周|星期)"
@@ -79,7 +80,8 @@ class HybridRetriever:
         if ceiling <= 0 or top_score <= 0:
             return 0.0
         share = top_score / ceiling
-        strength = min(top_score / 100.0, 1.0)
+        # A good match scores about STRENGTH_SCALE idf-units; idf grows with log(N), so this is size-free.
+        strength = min(top_score / (STRENGTH_SCALE * math.log1p(n)), 1.0)
         return math.sqrt(share * strength)
 
     def search(self, question: str, k: int = 10) -> RetrievalResult:
