@@ -15,7 +15,7 @@ from bot.knowledge.embeddings import SentenceTransformerEmbeddings
 from bot.knowledge.ingest import ingest_paths
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.manifest import Manifest
-from bot.knowledge.vectorstore import COLLECTION_PREFIX, VectorStore, open_client
+from bot.knowledge.vectorstore import COLLECTION_PREFIX, VectorStore, collection_name, open_client
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 class CountingEmbeddings(SentenceTransformerEmbeddings):
     """The real embeddings, counting how many texts they embed."""
 
-    def __init__(self, model_path: str) -> None:
-        super().__init__(model_path)
+    def __init__(self, model_path: str, max_tokens: int | None = None) -> None:
+        super().__init__(model_path, max_tokens=max_tokens)
         self.documents_embedded = 0
         self.queries_embedded = 0
 
@@ -38,9 +38,9 @@ class CountingEmbeddings(SentenceTransformerEmbeddings):
 
 
 @pytest.fixture
-def counting(embeddings, bundled_model_path) -> CountingEmbeddings:
+def counting(embeddings) -> CountingEmbeddings:
     """Fresh counters over the session's already loaded model."""
-    return CountingEmbeddings(bundled_model_path)
+    return CountingEmbeddings(embeddings.model_path, embeddings.max_tokens)
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_cold_ingest_then_second_run_changes_nothing(make_settings, seed_corpus:
     assert "导入完成：新增 5 个文件" in report.summary_zh()
 
     os.utime(next(corpus.iterdir()))  # touched but unchanged: the hash decides
-    again = CountingEmbeddings(counting.model_path)
+    again = CountingEmbeddings(counting.model_path, counting.max_tokens)
     second = ingest_paths([corpus], settings, progress=False, embeddings=again)
     assert (second.added, second.updated, second.removed, second.skipped) == ([], [], [], [])
     assert sorted(second.unchanged) == sorted(report.added)
@@ -182,7 +182,7 @@ def test_model_change_reembeds_into_a_new_collection(
     assert len(old_names) == 1 and old_names[0].startswith(COLLECTION_PREFIX)
 
     changed = make_settings(embedding_model=str(other_model_dir))
-    new_embeddings = CountingEmbeddings(changed.embedding_model_path())
+    new_embeddings = CountingEmbeddings(changed.embedding_model_path(), changed.embedding_max_tokens)
     report = ingest_paths([corpus], changed, progress=False, embeddings=new_embeddings)
     assert sorted(report.reembedded) == sorted(first.added)
     assert sorted(report.unchanged) == sorted(first.added)  # re-embedded, not re-loaded or re-chunked
@@ -192,12 +192,23 @@ def test_model_change_reembeds_into_a_new_collection(
     assert [c.name for c in collections] != old_names and len(
         collections
     ) == 1  # the old model's vectors are gone
-    assert collections[0].metadata["embedding_model"] == Path(other_model_dir).resolve().as_posix()
+    identity = collections[0].metadata["embedding_model"]
+    assert identity == new_embeddings.identity and identity.startswith(
+        Path(other_model_dir).resolve().as_posix()
+    )
     assert collections[0].count() == first.chunk_total  # nothing mixed in from the old collection
     store = VectorStore(index_dir, new_embeddings)
     assert store.collection_name == collections[0].name
     entries = Manifest(index_dir / "manifest.sqlite3").entries()
     assert {e.embedding_model for e in entries} == {store.identity}
+
+
+def test_input_truncation_is_part_of_the_model_identity(bundled_model_path: str) -> None:
+    full = SentenceTransformerEmbeddings(bundled_model_path)
+    short = SentenceTransformerEmbeddings(bundled_model_path, max_tokens=128)
+    assert full.identity == Path(bundled_model_path).resolve().as_posix()
+    assert short.identity != full.identity
+    assert collection_name(short.identity) != collection_name(full.identity)
 
 
 def _broken_folder(root: Path) -> Path:
@@ -241,7 +252,7 @@ def test_opening_an_existing_index_embeds_nothing(make_settings, corpus: Path, c
     store = VectorStore(settings.resolved_index_dir, unloadable, identity=counting.identity)
     assert store.count() == report.chunk_total
 
-    fresh = CountingEmbeddings(counting.model_path)
+    fresh = CountingEmbeddings(counting.model_path, counting.max_tokens)
     store = VectorStore(settings.resolved_index_dir, fresh)
     lexical = LexicalIndex.open(settings.resolved_index_dir / "lexical")
     some = next(iter(lexical.chunks.values()))

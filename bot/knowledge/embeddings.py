@@ -19,16 +19,19 @@ _LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _load_model(model_path: str) -> SentenceTransformer:
+def _load_model(model_path: str, max_tokens: int | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(model_path, device="cpu")
+    model = SentenceTransformer(model_path, device="cpu")
+    if max_tokens and (model.max_seq_length or 0) > max_tokens:
+        model.max_seq_length = max_tokens
+    return model
 
 
-def load_model(model_path: str) -> SentenceTransformer:
-    """The sentence-transformers model for this path or name, loaded once per process."""
+def load_model(model_path: str, max_tokens: int | None = None) -> SentenceTransformer:
+    """The sentence-transformers model for this path (and input truncation), loaded once per process."""
     with _LOCK:
-        return _load_model(model_path)
+        return _load_model(model_path, max_tokens)
 
 
 def model_identity(model_path: str) -> str:
@@ -44,7 +47,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.model_path = model_path
         self.batch_size = batch_size
         self.max_tokens = max_tokens  # truncate inputs (chunks are short; long inputs cost time, not quality)
-        self.identity = model_identity(model_path)
+        # Truncation changes the vectors, so it is part of the identity (and of the collection name).
+        self.identity = model_identity(model_path) + (f"|max_tokens={max_tokens}" if max_tokens else "")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SentenceTransformerEmbeddings:
@@ -58,15 +62,12 @@ class SentenceTransformerEmbeddings(Embeddings):
         """The underlying model (loads it on first access)."""
         if Path(self.model_path).exists():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        return load_model(self.model_path)
+        return load_model(self.model_path, self.max_tokens)
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        model = self.model
-        if self.max_tokens and (model.max_seq_length or 0) > self.max_tokens:
-            model.max_seq_length = self.max_tokens
-        vectors = model.encode(
+        vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,
