@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = 64
     embedding_max_tokens: int = 128  # longer inputs are truncated when embedding
+    dense_index: bool = True  # build the Chroma vectors at ingest (off: lexical index only)
     # Retrieval weights, chosen on the dev set (README "Retrieval"): the bundled English model earns no weight.
     dense_weight: float = 0.0
     bigram_weight: float = 0.5

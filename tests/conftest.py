@@ -48,3 +48,8 @@ def make_settings(tmp_path):
         return Settings(_env_file=None, **values)
 
     return _make
+
+
+# Member bot (issue 3): SQLite/PostgreSQL database fixtures (db_url, database, pg_base_url).
+from kb_fixtures import sample_answerer, sample_settings, seeds_answerer, seeds_settings  # noqa: E402, F401
+from storage_fixtures import database, db_url, pg_base_url  # noqa: E402, F401

@@ -106,3 +106,10 @@ def test_no_text_is_lost(seeds_dir):
                 continue
             for sentence in split_sentences(para):
                 assert sentence.strip() in chunk_text, (path.name, sentence)
+
+
+def test_a_first_line_that_is_also_the_title_keeps_its_text():
+    text = "第一条 委员可以通过掌上履职平台提交微建议。\n第二条 微建议篇幅不超过五百字。"
+    chunks = chunk_document(doc(text, title="第一条 委员可以通过掌上履职平台提交微建议。"))
+    assert [c.section for c in chunks] == ["第一条", "第二条"]
+    assert "掌上履职平台" in chunks[0].text

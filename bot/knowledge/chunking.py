@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.types import Chunk, Document
 
+CHUNKER_VERSION = "2"  # bump when chunking changes: ingest then re-chunks every file
 TARGET_CHARS = 160  # a chunk closes at the first sentence end past this length...
 MAX_CHARS = 280  # ...and never grows past this by adding another sentence
 MIN_TAIL_CHARS = 50  # a shorter remainder of a paragraph joins the chunk before it
@@ -87,8 +88,8 @@ def _blocks(doc: Document) -> list[_Block]:
     """Walk the paragraphs, tracking the section path; headings with inline text become blocks too."""
     lines = [ln.strip() for ln in doc.text.split("\n")]
     lines = [ln for ln in lines if ln]
-    if lines and lines[0] == doc.title:
-        lines = lines[1:]
+    if lines and lines[0] == doc.title and heading_level(lines[0]) is None and _is_bare_heading(lines[0]):
+        lines = lines[1:]  # the title line is metadata, unless it carries text of its own
     stack: list[tuple[int, str]] = []
     blocks: list[_Block] = []
     pending_titles: list[str] = []

@@ -76,6 +76,9 @@ def base_doc_id(root: Path, file: Path) -> str:
     return file.relative_to(root.parent if root.parent != root else root).as_posix()
 
 
+NO_VECTORS = "-"  # manifest value of embedding_model when the dense index is off
+
+
 def _quiet_model_loading() -> None:
     """Hide the model-loading progress bars of transformers and the HF hub."""
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
@@ -97,8 +100,10 @@ class Ingestor:
         self.index_dir = settings.resolved_index_dir
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.embeddings = embeddings or SentenceTransformerEmbeddings.from_settings(settings)
-        self.vectors = VectorStore(self.index_dir, self.embeddings)
-        self.model = self.vectors.identity
+        # With dense_index off, no vectors are made; the manifest records NO_VECTORS so that switching the
+        # dense index on later embeds every document.
+        self.vectors = VectorStore(self.index_dir, self.embeddings) if settings.dense_index else None
+        self.model = self.vectors.identity if self.vectors else NO_VECTORS
         self.lexical = LexicalIndex.open(self.index_dir / "lexical")
         self.manifest = Manifest(self.index_dir / MANIFEST_FILE)
         self.progress = progress
@@ -191,7 +196,8 @@ class Ingestor:
 
     def _replace(self, doc_id: str, chunks: list[Chunk]) -> None:
         self._flush()  # pending chunks of other documents go in first
-        self.vectors.remove_docs({doc_id})
+        if self.vectors:
+            self.vectors.remove_docs({doc_id})
         self.lexical.remove_docs({doc_id})
         self.lexical.add(chunks)
         self._lexical_dirty = True
@@ -201,9 +207,9 @@ class Ingestor:
             self._flush()
 
     def _flush(self) -> None:
-        if self._pending:
+        if self._pending and self.vectors:
             self.vectors.add(self._pending)
-            self._pending = []
+        self._pending = []
 
     def _prune(self, roots: list[Path]) -> None:
         gone = []
@@ -213,7 +219,8 @@ class Ingestor:
             if under and not source.exists():
                 gone.append(entry.doc_id)
         if gone:
-            self.vectors.remove_docs(set(gone))
+            if self.vectors:
+                self.vectors.remove_docs(set(gone))
             self.lexical.remove_docs(set(gone))
             self._lexical_dirty = True
             self.manifest.remove(gone)
@@ -221,6 +228,8 @@ class Ingestor:
 
     def _sync_vectors(self) -> None:
         """Make the collection of the current model hold exactly the manifest's chunks (model change, repair)."""
+        if self.vectors is None:
+            return
         entries = self.manifest.entries()
         stale = {e.doc_id for e in entries if e.embedding_model != self.model}
         if not stale and self.vectors.count() == self.manifest.total_chunks():
