@@ -1,10 +1,13 @@
-"""Lexical index: BM25 over jieba words and Han bigrams, with the chunk store; persists as plain files."""
+"""Lexical index: BM25 over jieba words and Han bigrams, with the chunk store; persists as plain files.
+
+Each chunk's terms are kept as an array of term ids (not strings), so a 100k-chunk index stays small and a rebuild after
+an update never re-analyses unchanged chunks.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,19 +18,20 @@ from bot.knowledge.types import Chunk
 
 K1 = 1.2
 B = 0.75
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_EMPTY = np.zeros(0, dtype=np.int32)
 
 
 class LexicalIndex:
-    """Chunk store plus BM25 search; lives in one directory (chunks.jsonl, terms.jsonl, postings.npz)."""
+    """Chunk store plus BM25 search; one directory: chunks.jsonl, vocab.json, terms.npz, postings.npz."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.chunks: dict[str, Chunk] = {}
-        self._terms: dict[str, list[str]] | None = {}  # None = on disk, not loaded yet
+        self._vocab: dict[str, int] = {}
+        self._terms: dict[str, np.ndarray] | None = {}  # chunk id -> term ids; None = on disk, not loaded
         self._dirty = False
         self._ids: list[str] = []  # row -> chunk id
-        self._vocab: dict[str, int] = {}
         self._indptr = np.zeros(1, dtype=np.int64)
         self._rows = np.zeros(0, dtype=np.int32)
         self._weights = np.zeros(0, dtype=np.float32)  # BM25 weight of each posting, without query weight
@@ -45,59 +49,67 @@ class LexicalIndex:
             for line in fh:
                 chunk = Chunk(**json.loads(line))
                 index.chunks[chunk.chunk_id] = chunk
+        meta_path, postings = index.directory / "vocab.json", index.directory / "postings.npz"
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        if meta.get("version") != FORMAT_VERSION or meta.get("ids") != list(index.chunks):
+            index._rebuild_from_chunks()  # an older format or a partial write: analyse again once
+            return index
+        index._vocab = {term: i for i, term in enumerate(meta["vocab"])}
+        index._ids = meta["ids"]
         index._terms = None
-        postings = index.directory / "postings.npz"
-        meta_path = index.directory / "vocab.json"
-        if postings.exists() and meta_path.exists():
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("version") == FORMAT_VERSION and len(meta["ids"]) == len(index.chunks):
-                arrays = np.load(postings)
-                index._ids, index._vocab = meta["ids"], meta["vocab"]
-                index._indptr, index._rows = arrays["indptr"], arrays["rows"]
-                index._weights, index._idf = arrays["weights"], arrays["idf"]
-                return index
-        index._load_terms()
-        index._build()
+        with np.load(postings) as arrays:
+            index._indptr, index._rows = arrays["indptr"], arrays["rows"]
+            index._weights, index._idf = arrays["weights"], arrays["idf"]
         return index
+
+    def _rebuild_from_chunks(self) -> None:
+        self._vocab, self._terms = {}, {}
+        for chunk in self.chunks.values():
+            self._terms[chunk.chunk_id] = self._term_ids(chunk)
+        self._dirty = True
+        self._build()
 
     def _load_terms(self) -> None:
         if self._terms is not None:
             return
-        terms: dict[str, list[str]] = {}
-        path = self.directory / "terms.jsonl"
-        if path.exists():
-            with path.open(encoding="utf-8") as fh:
-                for line in fh:
-                    cid, toks = json.loads(line)
-                    terms[cid] = toks
-        for cid, chunk in self.chunks.items():  # any chunk without stored terms is analysed now
-            if cid not in terms:
-                terms[cid] = analyze_chunk(chunk.title, chunk.section, chunk.text)
-        self._terms = {cid: terms[cid] for cid in self.chunks}
+        with np.load(self.directory / "terms.npz") as arrays:
+            flat, offsets = arrays["flat"], arrays["offsets"]
+        self._terms = {cid: flat[offsets[i] : offsets[i + 1]] for i, cid in enumerate(self._ids)}
 
     def save(self) -> None:
-        """Persist to disk (atomically per file); a no-op when nothing changed."""
+        """Persist to disk (each file replaced atomically); a no-op when nothing changed."""
         if not self._dirty:
             return
         self._build()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._load_terms()
         assert self._terms is not None
+        self.directory.mkdir(parents=True, exist_ok=True)
         _write_lines(
             self.directory / "chunks.jsonl",
             (json.dumps(asdict(c), ensure_ascii=False) for c in self.chunks.values()),
         )
-        _write_lines(
-            self.directory / "terms.jsonl",
-            (json.dumps([cid, self._terms[cid]], ensure_ascii=False) for cid in self.chunks),
+        arrays = [self._terms[cid] for cid in self._ids]
+        offsets = np.concatenate([[0], np.cumsum([len(a) for a in arrays], dtype=np.int64)])
+        flat = np.concatenate(arrays) if arrays else _EMPTY
+        _save_npz(self.directory / "terms.npz", flat=flat, offsets=offsets)
+        _save_npz(
+            self.directory / "postings.npz",
+            indptr=self._indptr,
+            rows=self._rows,
+            weights=self._weights,
+            idf=self._idf,
         )
-        tmp = self.directory / "postings.tmp.npz"
-        np.savez(tmp, indptr=self._indptr, rows=self._rows, weights=self._weights, idf=self._idf)
-        os.replace(tmp, self.directory / "postings.npz")
-        meta = {"version": FORMAT_VERSION, "ids": self._ids, "vocab": self._vocab}
+        vocab = sorted(self._vocab, key=self._vocab.__getitem__)
+        meta = {"version": FORMAT_VERSION, "ids": self._ids, "vocab": vocab}
         _write_lines(self.directory / "vocab.json", [json.dumps(meta, ensure_ascii=False)])
         self._dirty = False
 
     # ----- updates
+    def _term_ids(self, chunk: Chunk) -> np.ndarray:
+        vocab = self._vocab
+        terms = analyze_chunk(chunk.title, chunk.section, chunk.text)
+        return np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), dtype=np.int32, count=len(terms))
+
     def add(self, chunks: list[Chunk]) -> None:
         """Add chunks (replacing any with the same id)."""
         if not chunks:
@@ -106,7 +118,7 @@ class LexicalIndex:
         assert self._terms is not None
         for chunk in chunks:
             self.chunks[chunk.chunk_id] = chunk
-            self._terms[chunk.chunk_id] = analyze_chunk(chunk.title, chunk.section, chunk.text)
+            self._terms[chunk.chunk_id] = self._term_ids(chunk)
         self._dirty = True
 
     def remove_docs(self, doc_ids: set[str]) -> None:
@@ -122,35 +134,28 @@ class LexicalIndex:
         self._dirty = True
 
     def _build(self) -> None:
-        """Rebuild the postings (term -> rows with BM25 weights) from the stored terms."""
+        """Rebuild the postings (term -> rows with BM25 weights) from the stored term ids."""
+        self._load_terms()
         assert self._terms is not None
         self._ids = list(self.chunks)
-        vocab: dict[str, int] = {}
-        term_ids: list[int] = []
-        row_ids: list[int] = []
-        counts: list[int] = []
-        lengths = np.zeros(len(self._ids), dtype=np.float32)
-        for row, cid in enumerate(self._ids):
-            toks = self._terms[cid]
-            lengths[row] = len(toks)
-            for term, count in Counter(toks).items():
-                term_ids.append(vocab.setdefault(term, len(vocab)))
-                row_ids.append(row)
-                counts.append(count)
-        t = np.asarray(term_ids, dtype=np.int64)
-        order = np.argsort(t, kind="stable")
-        tf = np.asarray(counts, dtype=np.float32)[order]
-        rows = np.asarray(row_ids, dtype=np.int32)[order]
-        df = np.bincount(t, minlength=len(vocab)).astype(np.float32)
-        n = max(len(self._ids), 1)
+        n_rows, n_terms = len(self._ids), len(self._vocab)
+        arrays = [self._terms[cid] for cid in self._ids]
+        lengths = np.array([len(a) for a in arrays], dtype=np.float32)
+        flat = np.concatenate(arrays).astype(np.int64) if arrays else _EMPTY.astype(np.int64)
+        rows_of_flat = np.repeat(np.arange(n_rows, dtype=np.int64), lengths.astype(np.int64))
+        # one key per (term, row); unique gives them sorted by term, then row, with their counts (tf)
+        keys, tf = np.unique(flat * max(n_rows, 1) + rows_of_flat, return_counts=True)
+        terms, rows = keys // max(n_rows, 1), (keys % max(n_rows, 1)).astype(np.int32)
+        df = np.bincount(terms, minlength=n_terms).astype(np.float32)
+        n = max(n_rows, 1)
         idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        avgdl = float(lengths.mean()) if len(lengths) else 1.0
+        avgdl = float(lengths.mean()) if n_rows else 1.0
+        tf = tf.astype(np.float32)
         norm = K1 * (1 - B + B * lengths[rows] / max(avgdl, 1.0))
-        self._weights = (idf[t[order]] * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
+        self._weights = (idf[terms] * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
         self._rows = rows
         self._indptr = np.concatenate([[0], np.cumsum(df.astype(np.int64))])
-        self._idf = idf
-        self._vocab = vocab
+        self._idf = np.where(df > 0, idf, 0.0).astype(np.float32)
 
     # ----- queries
     def get(self, chunk_id: str) -> Chunk | None:
@@ -158,9 +163,9 @@ class LexicalIndex:
         return self.chunks.get(chunk_id)
 
     def idf(self, term: str) -> float:
-        """Inverse document frequency of a term (0 when unknown)."""
+        """Inverse document frequency of a term (0 when no chunk has it)."""
         tid = self._vocab.get(term)
-        return float(self._idf[tid]) if tid is not None else 0.0
+        return float(self._idf[tid]) if tid is not None and tid < len(self._idf) else 0.0
 
     def search_terms(self, terms: dict[str, float], k: int) -> list[tuple[str, float]]:
         """BM25 over weighted query terms."""
@@ -171,7 +176,7 @@ class LexicalIndex:
         scores = np.zeros(len(self._ids), dtype=np.float32)
         for term, weight in terms.items():
             tid = self._vocab.get(term)
-            if tid is None or weight == 0:
+            if tid is None or weight == 0 or tid + 1 >= len(self._indptr):
                 continue
             lo, hi = self._indptr[tid], self._indptr[tid + 1]
             scores[self._rows[lo:hi]] += weight * self._weights[lo:hi]
@@ -194,4 +199,11 @@ def _write_lines(path: Path, lines) -> None:
     with tmp.open("w", encoding="utf-8") as fh:
         for line in lines:
             fh.write(line + "\n")
+    os.replace(tmp, path)
+
+
+def _save_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Write arrays to an .npz file atomically."""
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp, **arrays)
     os.replace(tmp, path)
