@@ -9,6 +9,9 @@ import sys
 
 # Modules that expose register(subparsers); each owns its sub-commands.
 COMMAND_MODULES = [
+    "bot.members.cli",
+    "bot.suggestions.cli",
+    "bot.channels.cli",
     "bot.knowledge.cli",
     "bot.answering.cli",
     "bot.records.cli",

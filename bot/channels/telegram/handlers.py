@@ -1,0 +1,109 @@
+"""Thin Telegram handlers: translate an update into a core Event and render the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from pathlib import Path
+
+from telegram import Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.channels.flood import FloodLimiter
+from bot.channels.telegram.render import send_replies
+from bot.chat.texts import say
+from bot.chat.types import ChatRef, Event, IncomingFile
+
+log = logging.getLogger(__name__)
+MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
+
+
+def _ref(update: Update) -> ChatRef:
+    user, chat = update.effective_user, update.effective_chat
+    return ChatRef("telegram", str(chat.id), str(user.id if user else chat.id), user.full_name if user else "")
+
+
+async def _run(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
+    assistant = context.bot_data["services"].assistant
+    replies = await asyncio.to_thread(assistant.handle, _ref(update), event)
+    await send_replies(context.bot, update.effective_chat.id, replies, update.callback_query)
+
+
+async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop one user flooding the bot: tell them once, then drop their updates for a while."""
+    limiter: FloodLimiter = context.bot_data["flood"]
+    user = update.effective_user
+    if user is None:
+        return
+    verdict = limiter.check(str(user.id))
+    if verdict == "ok":
+        return
+    if verdict == "warn" and update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id, say("flood"), parse_mode=ParseMode.HTML)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    raise ApplicationHandlerStop
+
+
+async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start [code], /help, /cancel, /mine, /suggest."""
+    name = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
+    arg = context.args[0] if context.args else ""
+    await _run(update, context, Event("command", name, arg, update_key=str(update.update_id)))
+
+
+async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plain text: a field of the current flow, or a question (shows 'typing' first)."""
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+    await _run(update, context, Event("text", update.effective_message.text, update_key=str(update.update_id)))
+
+
+async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An inline button."""
+    await _run(update, context, Event("press", update.callback_query.data or "", update_key=str(update.update_id)))
+
+
+async def attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo or document: downloaded into data_dir/attachments and kept in the draft by file id."""
+    msg = update.effective_message
+    if msg.photo:
+        media, kind, name = msg.photo[-1], "photo", f"{msg.photo[-1].file_unique_id}.jpg"
+    else:
+        media, kind, name = msg.document, "document", msg.document.file_name or msg.document.file_unique_id
+    local = ""
+    settings = context.bot_data["services"].settings
+    if (media.file_size or 0) <= MAX_DOWNLOAD:
+        safe = Path(name).name.replace("..", "_") or media.file_unique_id
+        target = settings.data_dir / "attachments" / str(update.effective_chat.id) / f"{media.file_unique_id}_{safe}"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tg_file = await context.bot.get_file(media.file_id)
+            await tg_file.download_to_drive(target)
+            local = str(target)
+        except Exception:  # keep the file id; staff can fetch it later
+            log.warning("download of %s failed", media.file_id, exc_info=True)
+    file = IncomingFile(kind=kind, file_id=media.file_id, file_name=name, local_path=local)
+    await _run(update, context, Event("file", file=file, update_key=str(update.update_id)))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error with its context and send the member a short apology."""
+    if isinstance(update, Update):
+        user = update.effective_user
+        log.error(
+            "error handling update %s (user %s, chat %s): %s",
+            update.update_id,
+            user.id if user else None,
+            update.effective_chat.id if update.effective_chat else None,
+            html.escape(repr(context.error)),
+            exc_info=context.error,
+        )
+        if update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, say("apology"), parse_mode=ParseMode.HTML)
+            except Exception:
+                log.warning("could not send the apology", exc_info=True)
+    else:
+        log.error("error outside an update: %r", context.error, exc_info=context.error)
