@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.answering.conversation import answer_in_chat
 from bot.chat import menu, qa
 from bot.chat.texts import say
 from bot.chat.types import Button, ChatRef, Event, Reply
@@ -76,7 +77,8 @@ class Assistant:
         question = question.strip()
         if not question:
             return [Reply(say("empty_question"))]
-        answer = self.answerer.answer(question[:1000])
+        # Follow-ups ("那社情民意呢？") are resolved with the chat's last turns, which are stored here too.
+        answer = answer_in_chat(self.answerer, s, ref.channel, ref.chat_id, question[:1000])
         row = qa.log_answer(s, ident, ref, answer)
         return [qa.render_answer(answer, row.id)]
 

@@ -57,6 +57,12 @@ def gguf_path() -> Path:
     return path
 
 
+@pytest.fixture
+def free_port():
+    """A function returning a loopback port nobody listens on (for the unreachable-server cases)."""
+    return _free_port
+
+
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory):
     """Base URL (…/v1) of a llama-cpp-python server with SmolLM2-135M on a free loopback port."""
@@ -100,37 +106,42 @@ def docs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def kb_settings(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path, llama_server: str) -> Settings:
-    """Settings with a temp data dir whose index holds the three documents, and the LLM pointed at the server."""
+def index_settings(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path, embeddings) -> Settings:
+    """Settings with a temp data dir whose index holds the three documents (no LLM)."""
     from bot.knowledge.ingest import ingest_paths
 
-    data = tmp_path_factory.mktemp("data")
-    settings = Settings(
-        data_dir=data,
-        llm_base_url=llama_server,
-        llm_model="smollm2-135m",
-        llm_timeout_s=90.0,
-        llm_max_tokens=24,
-        _env_file=None,
-    )
-    ingest_paths([docs_dir], settings, progress=False)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), _env_file=None)
+    ingest_paths([docs_dir], settings, progress=False, embeddings=embeddings)
     return settings
 
 
 @pytest.fixture(scope="session")
-def knowledge(kb_settings: Settings):
-    """The real knowledge base over the temp index."""
-    from bot.knowledge.base import KnowledgeBase
-
-    return KnowledgeBase.open(kb_settings)
+def kb_settings(index_settings: Settings, llama_server: str) -> Settings:
+    """The index settings with the LLM pointed at the loopback llama.cpp server."""
+    return index_settings.model_copy(
+        update={
+            "llm_base_url": llama_server,
+            "llm_model": "smollm2-135m",
+            "llm_timeout_s": 90.0,
+            "llm_max_tokens": 80,
+        }
+    )
 
 
 @pytest.fixture(scope="session")
-def extractive(knowledge, kb_settings: Settings):
+def knowledge(index_settings: Settings):
+    """The real knowledge base over the temp index."""
+    from bot.knowledge.base import KnowledgeBase
+
+    return KnowledgeBase.open(index_settings)
+
+
+@pytest.fixture(scope="session")
+def extractive(knowledge, index_settings: Settings):
     """The real extractive answerer (the fallback)."""
     from bot.answering.extractive import ExtractiveAnswerer
 
-    return ExtractiveAnswerer(knowledge, kb_settings)
+    return ExtractiveAnswerer(knowledge, index_settings)
 
 
 class Recorder:

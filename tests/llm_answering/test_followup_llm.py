@@ -45,10 +45,10 @@ async def test_unconstrained_condense_gives_a_usable_standalone_question(kb_sett
         assert standalone == rule_rewrite("那社情民意呢？", HISTORY)
 
 
-async def test_condense_falls_back_to_rules_when_the_server_is_down(kb_settings, knowledge, extractive):
-    from tests.llm_answering.conftest import _free_port
-
-    settings = kb_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{_free_port()}/v1"})
+async def test_condense_falls_back_to_rules_when_the_server_is_down(
+    kb_settings, knowledge, extractive, free_port
+):
+    settings = kb_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})
     standalone, how = await LLMAnswerer(knowledge, settings, extractive).condense("那社情民意呢？", HISTORY)
     assert how == "rules" and standalone == rule_rewrite("那社情民意呢？", HISTORY)
     assert "社情民意" in standalone and "提交" in standalone
@@ -60,20 +60,15 @@ async def test_standalone_question_is_not_rewritten(kb_settings, knowledge, extr
     assert (standalone, how) == ("委员怎么参加学习培训？", "none") and recorder.bodies == []
 
 
-def test_rule_rewrite_on_the_seed_corpus_improves_recall(tmp_path):
+def test_rule_rewrite_on_the_seed_corpus_improves_recall(tmp_path, seeds_dir, embeddings):
     """Over the seed documents, rewriting the dev set's follow-ups raises R@5 of the second turn."""
-    from pathlib import Path
-
     from bot.answering.followup_eval import evaluate, load
     from bot.knowledge.base import KnowledgeBase
     from bot.knowledge.ingest import ingest_paths
     from bot.settings import Settings
 
-    seeds = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "seeds"
-    if not seeds.exists():
-        seeds = Path("/work/shared/corpus/seeds")
     settings = Settings(data_dir=tmp_path, _env_file=None)
-    ingest_paths([seeds], settings, progress=False)
+    ingest_paths([seeds_dir], settings, progress=False, embeddings=embeddings)
     items = load()
     assert len(items) >= 15 and all(is_followup(i["turns"][1]) or "这个" in i["turns"][1] for i in items)
     result = evaluate(KnowledgeBase.open(settings), items, k=5)

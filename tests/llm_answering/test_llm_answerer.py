@@ -93,10 +93,8 @@ async def test_timeout_falls_back_within_the_limit(kb_settings, knowledge, extra
     assert answer.text == extractive.answer(QUESTION).text
 
 
-async def test_unreachable_server_falls_back(kb_settings, knowledge, extractive):
-    from tests.llm_answering.conftest import _free_port
-
-    settings = kb_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{_free_port()}/v1"})
+async def test_unreachable_server_falls_back(kb_settings, knowledge, extractive, free_port):
+    settings = kb_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})
     answer = await LLMAnswerer(knowledge, settings, extractive).aanswer(QUESTION)
     assert answer.meta["mode"] == "extractive" and answer.meta["reason"] == "error"
     assert "Connection" in answer.meta["error"]
