@@ -154,3 +154,19 @@ def test_rendered_report_and_cli(tmp_path: Path, capsys) -> None:
     )
     assert cli_main(["records", "check", str(bad)]) == 1
     assert "第 5 行第 4 列（分值）" in capsys.readouterr().out
+
+
+def test_score_export_rows_stream_into_a_spreadsheet(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from bot.exports import write_xlsx
+    from bot.records.export import HEADER, SUMMARY_HEADER, score_line_rows, score_summary_rows
+
+    acts = [Activity("proposal", date(2026, 2, 1), "=TA-1", {**FIRST, "accepted": True})]
+    reports = [("张委员", "经济界", score(acts, TABLE)), ("李委员", "教育界", score([], TABLE))]
+    assert write_xlsx(score_line_rows(iter(reports)), tmp_path / "lines.xlsx", HEADER) == 2
+    assert write_xlsx(score_summary_rows(iter(reports)), tmp_path / "sum.xlsx", SUMMARY_HEADER) == 2
+    lines = list(load_workbook(tmp_path / "lines.xlsx").active.iter_rows(values_only=True))
+    assert lines[1][:3] == ("张委员", "经济界", 2026) and lines[1][6] == "'=TA-1" and lines[2][9] == 3
+    summary = list(load_workbook(tmp_path / "sum.xlsx").active.iter_rows(values_only=True))
+    assert summary[1][4] == 5 and summary[2][4] == 0
