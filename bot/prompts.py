@@ -20,7 +20,7 @@ def load_template(name: str) -> str:
     return path.read_text(encoding="utf-8").rstrip("\n")
 
 
-def render(name: str, **variables: object) -> str:
+def render(name: str, /, **variables: object) -> str:
     """Render prompts/<name> with $variables; a missing variable raises MissingVariable."""
     template = string.Template(load_template(name))
     try:

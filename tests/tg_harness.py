@@ -8,7 +8,6 @@ import time
 from collections import Counter
 
 from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
 from tg_standin import BOT_ID, BotApiStandIn, Call
 
 from bot.channels.telegram import app as tg_app
@@ -24,14 +23,24 @@ class Harness:
         self.processed: Counter[int] = Counter()
         self._changed = asyncio.Event()
 
-    async def _done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        self.processed[update.update_id] += 1
-        self._changed.set()
+    def _track(self, app) -> None:
+        """Count each update once the Application has fully processed it (test hook around process_update)."""
+        original = app.process_update
+
+        async def process_update(update: object) -> None:
+            try:
+                await original(update)
+            finally:
+                if isinstance(update, Update):
+                    self.processed[update.update_id] += 1
+                    self._changed.set()
+
+        app.process_update = process_update
 
     async def start(self) -> None:
         """Build a fresh Application and start polling."""
         self.app = tg_app.build_application(self.services, self.api)
-        self.app.add_handler(TypeHandler(Update, self._done), group=99)  # test hook: update fully handled
+        self._track(self.app)
         await tg_app.start(self.app)
 
     async def stop(self) -> None:

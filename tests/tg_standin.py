@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -143,10 +144,8 @@ class BotApiStandIn(BaseRequest):
         offset = int(params.get("offset") or 0)
         if not self._updates:
             self._new.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new.wait(), timeout=min(float(params.get("timeout") or 0), 0.5))
-            except TimeoutError:
-                pass
         ready = [u for u in self._updates if u["update_id"] >= offset or u.get("_redelivered")]
         self._updates = [u for u in self._updates if u not in ready]
         clean = [{k: v for k, v in u.items() if not k.startswith("_")} for u in ready]

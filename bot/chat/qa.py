@@ -23,7 +23,13 @@ def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answ
         declined=answer.declined,
         chunk_ids=[c.chunk_id for c in answer.citations],
         citations=[
-            {"chunk_id": c.chunk_id, "title": c.title, "section": c.section, "text": c.text, "label": c.label()}
+            {
+                "chunk_id": c.chunk_id,
+                "title": c.title,
+                "section": c.section,
+                "text": c.text,
+                "label": c.label(),
+            }
             for c in answer.citations
         ],
         ms=float(answer.ms or 0.0),

@@ -7,10 +7,12 @@ import html
 from bot.prompts import render
 
 
-def say(name: str, **variables: object) -> str:
+def say(template: str, /, **variables: object) -> str:
     """Render prompts/replies/<name>.txt; variables are HTML-escaped unless their name ends in _html."""
-    safe = {k: (str(v) if k.endswith("_html") else html.escape(str(v), quote=False)) for k, v in variables.items()}
-    return render(f"replies/{name}", **safe)
+    safe = {
+        k: (str(v) if k.endswith("_html") else html.escape(str(v), quote=False)) for k, v in variables.items()
+    }
+    return render(f"replies/{template}", **safe)
 
 
 def esc(text: str) -> str:

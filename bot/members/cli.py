@@ -50,9 +50,7 @@ def invite_cmd(args: argparse.Namespace) -> int:
     username = (services.settings.bot_username or "").lstrip("@")
     with services.db.session() as s:
         invites = create_invitations(s, days=args.days, count=args.count, phone=args.phone)
-        lines = [
-            (i.member.name, i.member.sector, i.code, i.expires_at.strftime("%Y-%m-%d")) for i in invites
-        ]
+        lines = [(i.member.name, i.member.sector, i.code, i.expires_at.strftime("%Y-%m-%d")) for i in invites]
     for name, sector, code, until in lines:
         link = f"https://t.me/{username}?start={code}" if username else f"/start {code}"
         print(f"{name}\t{sector}\t{code}\t{link}\t有效至 {until}")

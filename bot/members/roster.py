@@ -34,7 +34,9 @@ def _read_rows(path: Path) -> list[list[str]]:
 
         wb = load_workbook(path, read_only=True, data_only=True)
         sheet = wb.active
-        rows = [["" if c is None else str(c).strip() for c in row] for row in sheet.iter_rows(values_only=True)]
+        rows = [
+            ["" if c is None else str(c).strip() for c in row] for row in sheet.iter_rows(values_only=True)
+        ]
         wb.close()
         return rows
     raw = path.read_bytes()
@@ -55,6 +57,10 @@ def _col(header: list[str], names: tuple[str, ...]) -> int | None:
         if n.lower() in lowered:
             return lowered.index(n.lower())
     return None
+
+
+def _cell(row: list[str], i: int | None) -> str:
+    return row[i].strip() if i is not None and i < len(row) else ""
 
 
 def normalize_phone(value: str) -> str:
@@ -85,14 +91,14 @@ def read_roster(path: Path) -> tuple[list[RosterRow], list[tuple[int, str]]]:
     for line, row in enumerate(rows[1:], start=2):
         if not any(row):
             continue
-        cell = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
-        name, sector, key = cell(ni), cell(si), normalize_phone(cell(ki))
+        name, sector, raw_key = (_cell(row, i) for i in (ni, si, ki))
+        key = normalize_phone(raw_key)
         if not name:
             errors.append((line, "姓名为空"))
         elif not key:
             errors.append((line, f"{name}：手机（编号）为空"))
         elif key_is_phone and not MOBILE.match(key):
-            errors.append((line, f"{name}：手机号“{cell(ki)}”格式不正确（应为11位手机号）"))
+            errors.append((line, f"{name}：手机号“{raw_key}”格式不正确（应为11位手机号）"))
         elif len(name) > 100 or len(sector) > 100 or len(key) > 50:
             errors.append((line, f"{name}：内容过长"))
         elif key in seen:

@@ -26,7 +26,9 @@ class ImportResult:
 def import_members(session: Session, rows: list[RosterRow]) -> ImportResult:
     """Add new members and update name and sector of existing ones (matched by phone)."""
     result = ImportResult()
-    existing = {m.phone: m for m in session.scalars(select(Member).where(Member.phone.in_([r.phone for r in rows])))}
+    existing = {
+        m.phone: m for m in session.scalars(select(Member).where(Member.phone.in_([r.phone for r in rows])))
+    }
     for r in rows:
         m = existing.get(r.phone)
         if m is None:
@@ -77,7 +79,9 @@ def identity_for(
         select(ChatIdentity).where(ChatIdentity.channel == channel, ChatIdentity.external_id == external_id)
     ).first()
     if ident is None:
-        ident = ChatIdentity(channel=channel, external_id=external_id, chat_id=chat_id, display_name=display_name)
+        ident = ChatIdentity(
+            channel=channel, external_id=external_id, chat_id=chat_id, display_name=display_name
+        )
         session.add(ident)
         session.flush()
     elif ident.chat_id != chat_id or ident.blocked:

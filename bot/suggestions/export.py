@@ -33,7 +33,11 @@ def rows(session: Session) -> Iterator[list[object]]:
     cat = catalog()
     fcols = field_columns()
     yield BASE_COLUMNS + [h for _, _, h in fcols]
-    stmt = select(Submission, Member).outerjoin(Member, Member.id == Submission.member_id).order_by(Submission.id)
+    stmt = (
+        select(Submission, Member)
+        .outerjoin(Member, Member.id == Submission.member_id)
+        .order_by(Submission.id)
+    )
     for item, member in session.execute(stmt.execution_options(yield_per=500)):
         base = [
             item.receipt_no,

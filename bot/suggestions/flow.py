@@ -35,12 +35,18 @@ def choose_type_reply() -> Reply:
 
 
 def begin(
-    session: Session, ident: ChatIdentity, ref: ChatRef, type_key: str | None = None, prefill: dict | None = None
+    session: Session,
+    ident: ChatIdentity,
+    ref: ChatRef,
+    type_key: str | None = None,
+    prefill: dict | None = None,
 ) -> list[Reply]:
     """Start a new flow (replacing any old draft), at type choice or directly with a type."""
     state = load(session, ref)
     if state is None:
-        state = FlowState(channel=ref.channel, chat_id=ref.chat_id, identity_id=ident.id, flow="", step="type")
+        state = FlowState(
+            channel=ref.channel, chat_id=ref.chat_id, identity_id=ident.id, flow="", step="type"
+        )
         session.add(state)
     state.flow, state.identity_id, state.draft = "", ident.id, {"fields": dict(prefill or {})}
     _touch(state, "type")
@@ -98,7 +104,12 @@ def on_file(state: FlowState, file: IncomingFile) -> list[Reply]:
     if any(f["file_id"] == file.file_id for f in files):
         return [views.step_prompt(state)]
     files.append(
-        {"kind": file.kind, "file_id": file.file_id, "file_name": file.file_name, "local_path": file.local_path}
+        {
+            "kind": file.kind,
+            "file_id": file.file_id,
+            "file_name": file.file_name,
+            "local_path": file.local_path,
+        }
     )
     _touch(state)
     if state.step == "attach":

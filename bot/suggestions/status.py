@@ -26,7 +26,9 @@ def resolve_status(name: str) -> str:
     raise StatusError(f"未知状态：{name}（可用：{'、'.join(f'{k}/{v}' for k, v in statuses.items())}）")
 
 
-def set_status(session: Session, receipt_no: str, status: str, reason: str = "", actor: str = "staff") -> StatusChange:
+def set_status(
+    session: Session, receipt_no: str, status: str, reason: str = "", actor: str = "staff"
+) -> StatusChange:
     """Move the item to the status if the workflow allows it, record it and queue a message to the member."""
     cat = catalog()
     item = get_by_receipt(session, receipt_no)

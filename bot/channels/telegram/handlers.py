@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from pathlib import Path
 
@@ -22,7 +21,9 @@ MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 
 def _ref(update: Update) -> ChatRef:
     user, chat = update.effective_user, update.effective_chat
-    return ChatRef("telegram", str(chat.id), str(user.id if user else chat.id), user.full_name if user else "")
+    return ChatRef(
+        "telegram", str(chat.id), str(user.id if user else chat.id), user.full_name if user else ""
+    )
 
 
 async def _run(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
@@ -57,12 +58,16 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Plain text: a field of the current flow, or a question (shows 'typing' first)."""
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
-    await _run(update, context, Event("text", update.effective_message.text, update_key=str(update.update_id)))
+    await _run(
+        update, context, Event("text", update.effective_message.text, update_key=str(update.update_id))
+    )
 
 
 async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An inline button."""
-    await _run(update, context, Event("press", update.callback_query.data or "", update_key=str(update.update_id)))
+    await _run(
+        update, context, Event("press", update.callback_query.data or "", update_key=str(update.update_id))
+    )
 
 
 async def attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -76,7 +81,12 @@ async def attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     settings = context.bot_data["services"].settings
     if (media.file_size or 0) <= MAX_DOWNLOAD:
         safe = Path(name).name.replace("..", "_") or media.file_unique_id
-        target = settings.data_dir / "attachments" / str(update.effective_chat.id) / f"{media.file_unique_id}_{safe}"
+        target = (
+            settings.data_dir
+            / "attachments"
+            / str(update.effective_chat.id)
+            / f"{media.file_unique_id}_{safe}"
+        )
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             tg_file = await context.bot.get_file(media.file_id)
@@ -97,12 +107,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             update.update_id,
             user.id if user else None,
             update.effective_chat.id if update.effective_chat else None,
-            html.escape(repr(context.error)),
+            repr(context.error),
             exc_info=context.error,
         )
         if update.effective_chat is not None:
             try:
-                await context.bot.send_message(update.effective_chat.id, say("apology"), parse_mode=ParseMode.HTML)
+                await context.bot.send_message(
+                    update.effective_chat.id, say("apology"), parse_mode=ParseMode.HTML
+                )
             except Exception:
                 log.warning("could not send the apology", exc_info=True)
     else:

@@ -17,10 +17,14 @@ def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
         for b in row:
             if len(b.data.encode()) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
                 raise ValueError(f"callback_data too long: {b.data!r}")
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    )
 
 
-async def send_replies(bot: Bot, chat_id: int | str, replies: list[Reply], query: CallbackQuery | None = None) -> None:
+async def send_replies(
+    bot: Bot, chat_id: int | str, replies: list[Reply], query: CallbackQuery | None = None
+) -> None:
     """Send each reply (split at 4096, keyboard on the last piece); a toast answers the button press."""
     answered = False
     for reply in replies:

@@ -1,0 +1,1 @@
+"""Local web chat: the same assistant in a browser, no Telegram token needed."""
