@@ -42,7 +42,7 @@ _PRONOUNS = (
 )
 _TAIL_RE = re.compile(r"(呢|吗|呀|啊|咧)?[？?。！!\s]*$")
 _QUESTION_WORDS = re.compile(
-    r"(是什么|有什么|有哪些|是哪些|什么样的?|什么|怎么样|怎么|怎样|如何|哪些|哪个|多少|为什么|吗|呢)"
+    r"(什么是|是什么|有什么|有哪些|是哪些|什么样的?|什么|怎么样|怎么|怎样|如何|哪些|哪个|多少|为什么|吗|呢)"
 )
 _PUNCT_RE = re.compile(r"[？?。！!，,、；;：:“”\"'（）()\s]")
 _SHORT_HAN = 8  # a question this short with a leader or 呢 is elliptical
@@ -77,16 +77,31 @@ def _core(followup: str) -> str:
     return _TAIL_RE.sub("", q)
 
 
-def _swap_subject(previous: str, new_subject: str) -> str:
-    """Previous question with its subject (the words before its first verb) replaced by new_subject."""
+_ORG_RE = re.compile(r"(政协|机关|办公室|办公厅|委员会|专委会|党委|政府|部门|单位|界别|[省市县区])$")
+
+
+def _split_subject(previous: str) -> tuple[str, str]:
+    """The previous question split before its first verb or question word: (subject, predicate)."""
     import jieba.posseg as pseg
 
     words = list(pseg.cut(previous))
     for i, w in enumerate(words):
         if i > 0 and (w.flag.startswith("v") or _QUESTION_WORDS.fullmatch(w.word)):
-            rest = "".join(x.word for x in words[i:])
-            return f"{new_subject}{rest}"
-    return f"{new_subject} {previous}"
+            return "".join(x.word for x in words[:i]), "".join(x.word for x in words[i:])
+    return previous, ""
+
+
+def _merge(previous: str, core: str) -> str:
+    """"那X呢": an X of the subject's kind takes the previous predicate; any other X is scoped by the subject."""
+    subject, predicate = _split_subject(previous)
+    if not predicate:
+        return f"{core} {previous}"
+    same_kind = len(core) >= 3 and core[-2:] in previous[: len(core) + 2]  # "对外协调" after "对上协调…"
+    if _ORG_RE.search(core) or same_kind:  # "那山东省政协呢？" after "广州市政协要建设什么样的机关？"
+        if core[-2:] in previous[: len(core) + 2]:
+            predicate = previous[previous.index(core[-2:]) + 2 :]  # "对外协调" + "要注意什么"
+        return core + predicate
+    return f"{_PUNCT_RE.sub('', subject)}{core}"  # "那联络服务呢？" after "河南省政协怎样提升…？"
 
 
 def rule_rewrite(question: str, history: list[Turn]) -> str:
@@ -103,7 +118,7 @@ def rule_rewrite(question: str, history: list[Turn]) -> str:
         return previous  # "还有呢？": the same topic again
     if _QUESTION_WORDS.search(core):
         return f"{prev_topic}：{core}？"  # "还有哪些要求？": keep the asked aspect, add the topic
-    return _swap_subject(previous, core)  # "那社情民意呢？": new subject, previous predicate
+    return _merge(previous, core)
 
 
 def history_text(history: list[Turn], answer_chars: int = 200) -> str:

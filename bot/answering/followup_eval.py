@@ -20,7 +20,9 @@ class Result:
 
     k: int
     n: int
-    recall: dict[str, float] = field(default_factory=dict)
+    recall: dict[str, float] = field(default_factory=dict)  # R@k
+    recall_at_1: dict[str, float] = field(default_factory=dict)
+    mrr: dict[str, float] = field(default_factory=dict)  # MRR@k
     queries: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -50,9 +52,21 @@ def evaluate(knowledge: Any, items: list[dict], k: int = 5, llm: Any = None) -> 
         if llm is not None:
             strategies["llm"].append(asyncio.run(llm.condense(second, history))[0])
     result = Result(k=k, n=len(items), queries=strategies)
+    n = max(1, len(items))
     for name, queries in strategies.items():
-        hits = sum(
-            hit(knowledge.search(q, k=k)[:k], item["gold"]) for q, item in zip(queries, items, strict=True)
-        )
-        result.recall[name] = hits / len(items) if items else 0.0
+        ranks = [
+            first_hit(knowledge.search(q, k=k)[:k], item["gold"])
+            for q, item in zip(queries, items, strict=True)
+        ]
+        result.recall[name] = sum(r is not None for r in ranks) / n
+        result.recall_at_1[name] = sum(r == 1 for r in ranks) / n
+        result.mrr[name] = sum(1 / r for r in ranks if r is not None) / n
     return result
+
+
+def first_hit(passages: list[Any], gold: list[str]) -> int | None:
+    """1-based rank of the first passage that hits, or None."""
+    for rank, p in enumerate(passages, start=1):
+        if hit([p], gold):
+            return rank
+    return None

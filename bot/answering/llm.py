@@ -9,6 +9,8 @@ import time
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
+import httpx
+
 from bot.answering.citations import as_data, citations_for, number_passages, validate
 from bot.answering.followup import Turn, clean_condensed, condense_prompt, is_followup, rule_rewrite
 from bot.answering.types import Answer, Passage
@@ -76,7 +78,7 @@ class LLMAnswerer:
         self._extra_body = extra_body
         self._condense_extra_body = condense_extra_body
 
-    def _model(self, extra_body: dict | None, max_tokens: int) -> Any:
+    def _model(self, extra_body: dict | None, max_tokens: int, client: Any) -> Any:
         from langchain_openai import ChatOpenAI
 
         return ChatOpenAI(
@@ -87,24 +89,29 @@ class LLMAnswerer:
             timeout=self.settings.llm_timeout_s,
             max_retries=0,
             stream_usage=True,
-            http_async_client=self._http_async_client,
+            http_async_client=client,
             # "max_tokens" in the body: every OpenAI-compatible server knows it, not all know max_completion_tokens.
             extra_body={"max_tokens": max_tokens, **(extra_body or {})},
         )
 
     # --- follow-up questions
-    async def condense(self, question: str, history: list[Turn]) -> tuple[str, str]:
+    async def condense(self, question: str, history: list[Turn], client: Any = None) -> tuple[str, str]:
         """Standalone question and how it was made ("none", "llm", "rules")."""
         if not history or not is_followup(question):
             return question, "none"
+        own = client is None and self._http_async_client is None
+        client = client or self._http_async_client or httpx.AsyncClient(timeout=self.settings.llm_timeout_s)
         try:
-            model = self._model(self._condense_extra_body, max_tokens=96)
+            model = self._model(self._condense_extra_body, 128, client)
             msg = await model.ainvoke([("human", condense_prompt(question, history))])
             condensed = clean_condensed(str(msg.content), question)
             if condensed:
                 return condensed, "llm"
         except Exception as exc:  # noqa: BLE001 - any model failure degrades to the rules
             log.warning("condense failed, using rules: %s", exc)
+        finally:
+            if own:
+                await client.aclose()
         return rule_rewrite(question, history), "rules"
 
     # --- answering
@@ -128,7 +135,9 @@ class LLMAnswerer:
         reserve = min(self.settings.llm_fallback_reserve_s, 0.25 * self.settings.llm_timeout_s)
         deadline = started + self.settings.llm_timeout_s - reserve
         queue: asyncio.Queue[str | Answer] = asyncio.Queue()
-        task = asyncio.create_task(self._generate(question, history or [], queue, started))
+        # A client per answer, bound to this event loop (LangChain's shared default client outlives loops).
+        client = self._http_async_client or httpx.AsyncClient(timeout=self.settings.llm_timeout_s)
+        task = asyncio.create_task(self._generate(question, history or [], queue, started, client))
         try:
             while True:
                 remaining = deadline - time.perf_counter()
@@ -144,14 +153,16 @@ class LLMAnswerer:
         finally:
             if not task.done():
                 task.cancel()
+            if client is not self._http_async_client:
+                await client.aclose()
 
     async def _generate(
-        self, question: str, history: list[Turn], queue: asyncio.Queue, started: float
+        self, question: str, history: list[Turn], queue: asyncio.Queue, started: float, client: Any
     ) -> None:
         """Condense, retrieve, generate and validate; put partial texts and then the final Answer on the queue."""
         info: dict[str, Any] = {}
         try:
-            standalone, how = await self.condense(question, history)
+            standalone, how = await self.condense(question, history, client)
             info.update(standalone=standalone, rewrite=how)
             passages: list[Passage] = await asyncio.to_thread(
                 self.knowledge.search, standalone, self.settings.llm_passages
@@ -162,7 +173,7 @@ class LLMAnswerer:
                 await queue.put(await self._fallback(question, history, started, "no_passages", info))
                 return
             messages = grounded_messages(question, passages, self.settings.llm_max_answer_chars)
-            model = self._model(self._extra_body, max_tokens=self.settings.llm_max_tokens)
+            model = self._model(self._extra_body, self.settings.llm_max_tokens, client)
             text, usage = "", None
             async for chunk in model.astream(messages):
                 if chunk.content:

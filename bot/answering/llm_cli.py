@@ -38,9 +38,12 @@ def run_followup_eval(args: argparse.Namespace) -> int:
         print("未配置大模型（LVZHI_LLM_BASE_URL / LVZHI_LLM_MODEL），只评测规则改写。")
     result = evaluate(services.knowledge, load(args.file), k=args.k, llm=llm)
     names = {"none": "不改写", "rules": "规则改写", "llm": "大模型改写", "oracle": "标准独立问题（上限）"}
-    print(f"追问评测：{result.n} 组两轮对话，第二轮 R@{result.k}")
+    print(f"追问评测：{result.n} 组两轮对话，第二轮的检索效果")
+    print(f"  {'方式':<14}{'R@1':>6}{'R@' + str(result.k):>6}{'MRR@' + str(result.k):>8}")
     for key, value in result.recall.items():
-        print(f"  {names.get(key, key)}: {value:.2f}")
+        print(
+            f"  {names.get(key, key):<14}{result.recall_at_1[key]:>6.2f}{value:>6.2f}{result.mrr[key]:>8.2f}"
+        )
     if args.verbose_queries:
         for i, item in enumerate(load(args.file)):
             print(item["id"], " | ".join(result.queries[k][i] for k in result.queries))

@@ -102,11 +102,12 @@ async def test_unreachable_server_falls_back(kb_settings, knowledge, extractive,
 
 
 async def test_server_error_response_falls_back(kb_settings, knowledge, extractive):
-    answerer = LLMAnswerer(
-        knowledge, kb_settings, extractive, extra_body={"grammar": "root ::= ( this is not gbnf"}
-    )
+    # The server answers with an HTTP error (a request it rejects); an invalid grammar would crash it instead.
+    answerer = LLMAnswerer(knowledge, kb_settings, extractive, extra_body={"top_p": "not-a-number"})
     answer = await answerer.aanswer(QUESTION)
     assert answer.meta["mode"] == "extractive" and answer.meta["reason"] == "error"
+    assert "top_p" in answer.meta["error"]
+    assert answer.text == extractive.answer(QUESTION).text
 
 
 def test_sync_answer_and_usage_log(kb_settings, knowledge, extractive):
