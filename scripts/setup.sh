@@ -9,6 +9,8 @@ need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)  # llama-cpp-python (dev extra) builds from source
+command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
 if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_apt[@]}"
@@ -16,5 +18,7 @@ fi
 
 # torch is pinned to the CPU build (2.13.0) in pyproject.toml; install it first so nothing pulls a CUDA build.
 python3 -m pip install -q torch==2.13.0
+# llama-cpp-python compiles llama.cpp (a few minutes); use every core for it.
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 python3 -m pip install -q -e ".[dev]"
 echo "Lvzhi 安装完成。"
