@@ -6,7 +6,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -20,6 +21,10 @@ from bot.settings import Settings
 from bot.textnorm import in_script_of, is_traditional
 
 log = logging.getLogger(__name__)
+
+# A channel that wants to show the answer while it is generated sets this around a (sync) answer() call;
+# it receives the growing text from whatever thread or loop generates it. Unset: nothing is streamed.
+PARTIAL_SINK: ContextVar[Callable[[str], None] | None] = ContextVar("lvzhi_partial_sink", default=None)
 
 
 def _run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -122,9 +127,12 @@ class LLMAnswerer:
     async def aanswer(self, question: str, history: list[Turn] | None = None) -> Answer:
         """The answer, without streaming."""
         final: Answer | None = None
+        sink = PARTIAL_SINK.get()
         async for item in self.stream(question, history):
             if isinstance(item, Answer):
                 final = item
+            elif sink is not None:
+                sink(item)
         assert final is not None
         return final
 

@@ -116,7 +116,7 @@ def index_settings(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path, emb
 
 
 @pytest.fixture(scope="session")
-def kb_settings(index_settings: Settings, llama_server: str) -> Settings:
+def llm_settings(index_settings: Settings, llama_server: str) -> Settings:
     """The index settings with the LLM pointed at the loopback llama.cpp server."""
     return index_settings.model_copy(
         update={

@@ -12,11 +12,13 @@ pytestmark = pytest.mark.slow
 HISTORY = [Turn(question="委员通过政协云可以提交哪些材料？", answer="网上提案、社情民意信息、微建议。")]
 
 
-async def test_llm_condenses_the_followup_and_retrieval_uses_it(kb_settings, knowledge, extractive, recorder):
+async def test_llm_condenses_the_followup_and_retrieval_uses_it(
+    llm_settings, knowledge, extractive, recorder
+):
     standalone = "社情民意信息的直通车作用怎么发挥？"
     answerer = LLMAnswerer(
         knowledge,
-        kb_settings,
+        llm_settings,
         extractive,
         http_async_client=recorder.client(),
         condense_extra_body={"grammar": f'root ::= "{standalone}"'},
@@ -27,7 +29,7 @@ async def test_llm_condenses_the_followup_and_retrieval_uses_it(kb_settings, kno
     condense_prompt = condense_body["messages"][0]["content"]
     assert "委员通过政协云可以提交哪些材料" in condense_prompt and "那社情民意呢" in condense_prompt
     assert answer.meta["rewrite"] == "llm" and answer.meta["standalone"] == standalone
-    top = knowledge.search(standalone, kb_settings.llm_passages)[0]
+    top = knowledge.search(standalone, llm_settings.llm_passages)[0]
     assert "直通车" in top.text
     assert (
         "[1] 《" in answer_body["messages"][1]["content"]
@@ -36,8 +38,8 @@ async def test_llm_condenses_the_followup_and_retrieval_uses_it(kb_settings, kno
     assert answer.question == "那社情民意呢？" and answer.meta["mode"] == "llm"
 
 
-async def test_unconstrained_condense_gives_a_usable_standalone_question(kb_settings, knowledge, extractive):
-    answerer = LLMAnswerer(knowledge, kb_settings, extractive)
+async def test_unconstrained_condense_gives_a_usable_standalone_question(llm_settings, knowledge, extractive):
+    answerer = LLMAnswerer(knowledge, llm_settings, extractive)
     standalone, how = await answerer.condense("那社情民意呢？", HISTORY)
     assert how in ("llm", "rules")  # the tiny model's output is used only when it looks like a question
     assert standalone and standalone != "那社情民意呢？"
@@ -46,16 +48,16 @@ async def test_unconstrained_condense_gives_a_usable_standalone_question(kb_sett
 
 
 async def test_condense_falls_back_to_rules_when_the_server_is_down(
-    kb_settings, knowledge, extractive, free_port
+    llm_settings, knowledge, extractive, free_port
 ):
-    settings = kb_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})
+    settings = llm_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})
     standalone, how = await LLMAnswerer(knowledge, settings, extractive).condense("那社情民意呢？", HISTORY)
     assert how == "rules" and standalone == rule_rewrite("那社情民意呢？", HISTORY)
     assert "社情民意" in standalone and "政协云" in standalone
 
 
-async def test_standalone_question_is_not_rewritten(kb_settings, knowledge, extractive, recorder):
-    answerer = LLMAnswerer(knowledge, kb_settings, extractive, http_async_client=recorder.client())
+async def test_standalone_question_is_not_rewritten(llm_settings, knowledge, extractive, recorder):
+    answerer = LLMAnswerer(knowledge, llm_settings, extractive, http_async_client=recorder.client())
     standalone, how = await answerer.condense("委员怎么参加学习培训？", HISTORY)
     assert (standalone, how) == ("委员怎么参加学习培训？", "none") and recorder.bodies == []
 

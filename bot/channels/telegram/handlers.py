@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.channels.flood import FloodLimiter
 from bot.channels.telegram.render import send_replies
+from bot.channels.telegram.streaming import reply_streaming, streams_answers
 from bot.chat.texts import say
 from bot.chat.types import ChatRef, Event, IncomingFile
 
@@ -58,9 +60,13 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Plain text: a field of the current flow, or a question (shows 'typing' first)."""
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
-    await _run(
-        update, context, Event("text", update.effective_message.text, update_key=str(update.update_id))
-    )
+    event = Event("text", update.effective_message.text, update_key=str(update.update_id))
+    services = context.bot_data["services"]
+    if streams_answers(services.settings):  # an LLM answer streams into one message, edited at a bounded rate
+        handle = functools.partial(services.assistant.handle, _ref(update), event)
+        await reply_streaming(update.effective_message, handle, services.settings.stream_edit_interval_s)
+        return
+    await _run(update, context, event)
 
 
 async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
