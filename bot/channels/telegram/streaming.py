@@ -7,7 +7,7 @@ import contextlib
 import html
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 from telegram import Message
 from telegram.constants import MessageLimit, ParseMode
@@ -15,8 +15,6 @@ from telegram.error import BadRequest, RetryAfter
 
 from bot.answering.citations import MARKER_RE
 from bot.answering.llm import PARTIAL_SINK
-from bot.answering.types import Answer
-from bot.prompts import render
 
 log = logging.getLogger(__name__)
 CURSOR = " ▌"
@@ -29,10 +27,10 @@ def _partial_html(text: str) -> str:
     return (escaped[-limit:] if len(escaped) > limit else escaped) + CURSOR
 
 
-async def _edit(message: Message, text: str, parse_mode: str | None, must: bool = False) -> bool:
-    """Edit the message; False when flood control refused a partial edit (a final one waits and retries)."""
+async def _edit(message: Message, text: str, must: bool = False, reply_markup=None) -> bool:
+    """Edit the message (HTML); False when flood control refused a partial edit (a final one waits and retries)."""
     try:
-        await message.edit_text(text, parse_mode=parse_mode)
+        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
         return True
     except RetryAfter as exc:
         log.info("Telegram flood control: retry after %ss", exc.retry_after)
@@ -42,46 +40,12 @@ async def _edit(message: Message, text: str, parse_mode: str | None, must: bool 
             exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
         )
         await asyncio.sleep(float(delay))
-        await message.edit_text(text, parse_mode=parse_mode)
+        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
         return True
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return True
         raise
-
-
-async def stream_to_message(
-    reply_to: Message,
-    items: AsyncIterator[str | Answer],
-    render_final: Callable[[Answer], str | list[str]],
-    min_interval_s: float = 1.2,
-    clock: Callable[[], float] = time.monotonic,
-) -> tuple[Answer, list[Message]]:
-    """Post a placeholder reply, edit it with the growing text at most once per min_interval_s, then the final HTML."""
-    placeholder = await reply_to.reply_text(render("llm_streaming"))
-    last_edit = clock()
-    shown = ""
-    final: Answer | None = None
-    async for item in items:
-        if isinstance(item, Answer):
-            final = item
-            break
-        if item != shown and clock() - last_edit >= min_interval_s:
-            if await _edit(placeholder, _partial_html(item), ParseMode.HTML):
-                shown = item
-            last_edit = clock()
-    if final is None:
-        raise RuntimeError("the answer stream ended without a final Answer")
-    parts = render_final(final)
-    parts = [parts] if isinstance(parts, str) else list(parts)
-    wait = min_interval_s - (clock() - last_edit)
-    if shown and wait > 0:
-        await asyncio.sleep(wait)  # keep the bounded rate for the final edit too
-    await _edit(placeholder, parts[0], ParseMode.HTML, must=True)
-    sent = [placeholder]
-    for part in parts[1:]:
-        sent.append(await reply_to.reply_text(part, parse_mode=ParseMode.HTML))
-    return final, sent
 
 
 def streams_answers(settings) -> bool:
@@ -116,7 +80,7 @@ async def reply_streaming(message: Message, handle: Callable[[], list], min_inte
         if placeholder is None:
             placeholder = await message.reply_text(_partial_html(latest), parse_mode=ParseMode.HTML)
             shown = latest
-        elif await _edit(placeholder, _partial_html(latest), ParseMode.HTML):
+        elif await _edit(placeholder, _partial_html(latest)):
             shown = latest
         last_edit = time.monotonic()
     replies = work.result()
@@ -128,15 +92,9 @@ async def reply_streaming(message: Message, handle: Callable[[], list], min_inte
     wait = min_interval_s - (time.monotonic() - last_edit)
     if wait > 0:
         await asyncio.sleep(wait)  # the final edit keeps the bounded rate too
-    markup = keyboard(first.buttons) if len(pieces) == 1 else None
-    try:
-        await placeholder.edit_text(pieces[0], parse_mode=ParseMode.HTML, reply_markup=markup)
-    except RetryAfter as exc:
-        delay = (
-            exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
-        )
-        await asyncio.sleep(float(delay))
-        await placeholder.edit_text(pieces[0], parse_mode=ParseMode.HTML, reply_markup=markup)
+    await _edit(
+        placeholder, pieces[0], must=True, reply_markup=keyboard(first.buttons) if len(pieces) == 1 else None
+    )
     for i, piece in enumerate(pieces[1:], start=2):
         markup = keyboard(first.buttons) if i == len(pieces) else None
         await message.reply_text(piece, parse_mode=ParseMode.HTML, reply_markup=markup)
