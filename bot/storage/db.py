@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,7 @@ class Database:
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to the revision (Alembic `upgrade`)."""
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # no per-start migration chatter
         cfg = alembic_config(self.engine)
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
