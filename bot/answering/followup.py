@@ -140,9 +140,16 @@ def condense_prompt(question: str, history: list[Turn]) -> str:
 
 
 def clean_condensed(output: str, question: str) -> str | None:
-    """The model's condensed question, or None when it is unusable (empty, an answer, or far too long)."""
+    """The model's condensed question, or None when unusable (empty, too long, or it dropped the follow-up's words)."""
     text = output.strip().splitlines()[0].strip() if output.strip() else ""
-    text = re.sub(r"^(独立问题|改写后的问题|問題|问题)[:：]\s*", "", text).strip("“”\"' ")
+    text = re.sub(r"^(独立问题|改写后的问题|問題|问题|委员|委員)[:：]\s*", "", text).strip("“”\"' ")
     if not text or han_count(text) < 2 or len(text) > max(80, 4 * len(question)):
+        return None
+    core = to_simplified(_core(question))
+    for word in _PRONOUNS:
+        core = core.replace(word, "")
+    wanted = [ch for ch in core if "\u4e00" <= ch <= "\u9fff"]
+    kept = sum(ch in to_simplified(text) for ch in wanted)
+    if wanted and kept < 0.6 * len(wanted):  # a rewrite keeps what the member just asked about
         return None
     return text

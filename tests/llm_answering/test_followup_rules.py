@@ -57,4 +57,9 @@ def test_condensed_output_is_checked():
         == "社情民意信息有什么作用？"
     )
     assert clean_condensed("", "那社情民意呢？") is None
+    assert clean_condensed("委员：你知道什么？", "那山东省政协呢？") is None  # dropped what was asked about
+    assert (
+        clean_condensed("成都市政协提升了哪四个能力？", "它提升了哪四个能力？")
+        == "成都市政协提升了哪四个能力？"
+    )
     assert clean_condensed("好" * 200, "那社情民意呢？") is None
