@@ -69,7 +69,9 @@ def eval_normalize(text: str) -> str:
     """Normalisation used by the evaluation: t2s, then drop punctuation, separators and whitespace."""
     simplified = to_simplified(text)
     return "".join(
-        ch for ch in simplified if not unicodedata.category(ch).startswith(_DROP_CATEGORIES) and not ch.isspace()
+        ch
+        for ch in simplified
+        if not unicodedata.category(ch).startswith(_DROP_CATEGORIES) and not ch.isspace()
     )
 
 

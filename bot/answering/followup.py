@@ -92,7 +92,7 @@ def _split_subject(previous: str) -> tuple[str, str]:
 
 
 def _merge(previous: str, core: str) -> str:
-    """"那X呢": an X of the subject's kind takes the previous predicate; any other X is scoped by the subject."""
+    """ "那X呢": an X of the subject's kind takes the previous predicate; any other X is scoped by the subject."""
     subject, predicate = _split_subject(previous)
     if not predicate:
         return f"{core} {previous}"

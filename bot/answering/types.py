@@ -18,7 +18,13 @@ class Passage:
 
     def to_json(self) -> dict:
         """The JSON shape used by `lvzhi ask --json`."""
-        return {"doc": self.doc, "title": self.title, "section": self.section, "text": self.text, "score": self.score}
+        return {
+            "doc": self.doc,
+            "title": self.title,
+            "section": self.section,
+            "text": self.text,
+            "score": self.score,
+        }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Telegram channel: python-telegram-bot Application, handlers, rendering to Telegram HTML."""

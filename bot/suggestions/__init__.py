@@ -1,0 +1,1 @@
+"""Suggestion types, conversational flows that collect them, and the status workflow."""
