@@ -13,7 +13,8 @@ from bot.answering.types import Answer
 DEFAULT_TURNS = 4
 
 
-def _limit(answerer: Any) -> int:
+def history_limit(answerer: Any) -> int:
+    """How many turns of a chat's history the answerer uses."""
     settings = getattr(answerer, "settings", None)
     return int(getattr(settings, "history_turns", DEFAULT_TURNS))
 
@@ -37,14 +38,22 @@ def answer_in_chat(
     answerer: Any, session: Session, channel: str, chat_id: str | int, question: str
 ) -> Answer:
     """Answer with the chat's history (from the database, in the caller's transaction) and record the turn."""
-    from bot.storage.chat_history import add_turn, recent_turns
+    from bot.storage.chat_history import recent_turns
 
-    limit = _limit(answerer)
+    limit = history_limit(answerer)
     answer = answer_with_history(answerer, question, recent_turns(session, channel, chat_id, limit))
+    return record_answer(answerer, session, channel, chat_id, question, answer)
+
+
+def record_answer(
+    answerer: Any, session: Session, channel: str, chat_id: str | int, question: str, answer: Answer
+) -> Answer:
+    """Store an answer's turn in the chat's history (in the caller's transaction)."""
+    from bot.storage.chat_history import add_turn
+
     standalone = answer.meta.get("standalone", question)
-    add_turn(
-        session, channel, chat_id, Turn(question=question, answer=answer.text, standalone=standalone), limit
-    )
+    turn = Turn(question=question, answer=answer.text, standalone=standalone)
+    add_turn(session, channel, chat_id, turn, history_limit(answerer))
     return answer
 
 
@@ -54,7 +63,7 @@ async def stream_in_chat(
     """Stream an LLM answer with the chat's history; the final Answer's turn is recorded (own transaction)."""
     from bot.storage.chat_history import ChatHistory
 
-    history = ChatHistory(db, _limit(answerer))
+    history = ChatHistory(db, history_limit(answerer))
     async for item in answerer.stream(question, history.recent(channel, chat_id)):
         if isinstance(item, Answer):
             standalone = item.meta.get("standalone", question)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.answering.conversation import answer_in_chat
+from bot.answering.conversation import answer_in_chat, answer_with_history, history_limit, record_answer
+from bot.answering.types import Answer
 from bot.chat import menu, qa
 from bot.chat.texts import say
 from bot.chat.types import Button, ChatRef, Event, Reply
 from bot.members.service import identity_for
 from bot.storage import Database
+from bot.storage.chat_history import recent_turns
 from bot.storage.models import ChatIdentity, FlowState, ProcessedUpdate, utcnow
 from bot.suggestions import flow, views
 
@@ -30,6 +33,9 @@ class Assistant:
 
     def handle(self, ref: ChatRef, event: Event) -> list[Reply]:
         """Process one event in one transaction; a repeated update_key returns no replies."""
+        # A question is answered before the write transaction opens: answering may take seconds (an LLM), and
+        # SQLite would otherwise hold its write lock, and stall every other chat, for all that time.
+        ahead = self._answer_ahead(ref, event) if event.kind == "text" else None
         with self.db.session() as s:
             if event.update_key and not self._claim(s, ref.channel, event.update_key):
                 log.info("duplicate update %s/%s ignored", ref.channel, event.update_key)
@@ -37,10 +43,32 @@ class Assistant:
             ident = identity_for(s, ref.channel, ref.user_id, ref.chat_id, ref.display_name)
             state = flow.load(s, ref)
             notice: list[Reply] = []
-            if state is not None and not state.paused and utcnow() - state.updated_at > self.idle:
+            if self._idle(state):
                 state.paused = True
                 notice = [self._resume_offer(state)]
-            return self._dispatch(s, ident, ref, state, event) + notice
+            return self._dispatch(s, ident, ref, state, event, ahead) + notice
+
+    def _idle(self, state: FlowState | None) -> bool:
+        return state is not None and not state.paused and utcnow() - state.updated_at > self.idle
+
+    def _answer_ahead(self, ref: ChatRef, event: Event) -> Answer | None:
+        """The answer to a text that will be a question (read-only look at the chat), or None."""
+        question = event.text.strip()[:1000]
+        if not question:
+            return None
+        with self.db.session() as s:
+            if event.update_key and s.scalar(
+                select(ProcessedUpdate.update_key).where(
+                    ProcessedUpdate.channel == ref.channel, ProcessedUpdate.update_key == event.update_key
+                )
+            ):
+                return None
+            state = flow.load(s, ref)
+            if state is not None and not state.paused and not self._idle(state):
+                return None  # the text belongs to a flow
+            history = recent_turns(s, ref.channel, ref.chat_id, history_limit(self.answerer))
+            s.rollback()  # nothing to write; end the read transaction before the slow part
+        return answer_with_history(self.answerer, question, history)
 
     @staticmethod
     def _claim(s: Session, channel: str, key: str) -> bool:
@@ -57,7 +85,13 @@ class Assistant:
         return Reply(say("draft_paused", draft=views.draft_summary(state)), rows)
 
     def _dispatch(
-        self, s: Session, ident: ChatIdentity, ref: ChatRef, state: FlowState | None, ev: Event
+        self,
+        s: Session,
+        ident: ChatIdentity,
+        ref: ChatRef,
+        state: FlowState | None,
+        ev: Event,
+        ahead: Answer | None = None,
     ) -> list[Reply]:
         active = state if state is not None and not state.paused else None
         if ev.kind == "command":
@@ -70,15 +104,20 @@ class Assistant:
             return flow.on_file(active, ev.file)
         if active is not None:
             return flow.on_text(active, ev.text)
-        return self.ask(s, ident, ref, ev.text)
+        return self.ask(s, ident, ref, ev.text, ahead)
 
-    def ask(self, s: Session, ident: ChatIdentity, ref: ChatRef, question: str) -> list[Reply]:
-        """Answer a question with citations and log it."""
+    def ask(
+        self, s: Session, ident: ChatIdentity, ref: ChatRef, question: str, ahead: Answer | None = None
+    ) -> list[Reply]:
+        """Answer a question with citations and log it (ahead: its answer, computed outside the transaction)."""
         question = question.strip()
         if not question:
             return [Reply(say("empty_question"))]
         # Follow-ups ("那社情民意呢？") are resolved with the chat's last turns, which are stored here too.
-        answer = answer_in_chat(self.answerer, s, ref.channel, ref.chat_id, question[:1000])
+        if ahead is not None and ahead.question == question[:1000]:
+            answer = record_answer(self.answerer, s, ref.channel, ref.chat_id, question[:1000], ahead)
+        else:
+            answer = answer_in_chat(self.answerer, s, ref.channel, ref.chat_id, question[:1000])
         row = qa.log_answer(s, ident, ref, answer)
         return [qa.render_answer(answer, row.id)]
 
