@@ -64,6 +64,10 @@ def choose_type(session: Session, ident: ChatIdentity, state: FlowState, type_ke
     if stype.members_only and ident.member_id is None:
         return [Reply(say("flow_members_only", type_name=stype.name)), choose_type_reply()]
     state.flow = type_key
+    if type_key == "campaign":  # the campaign is chosen first, among the open ones in the campaigns table
+        from bot.campaigns import answers
+
+        return answers.enter(session, ident, state)
     _touch(state, "category")
     return [views.step_prompt(state)]
 
@@ -122,6 +126,10 @@ def on_press(session: Session, ident: ChatIdentity, state: FlowState, action: st
     step = state.step
     if action == "t" and step == "type":
         return choose_type(session, ident, state, arg)
+    if action == "a" and step == "campaign":
+        from bot.campaigns import answers
+
+        return answers.pick(session, ident, state, arg)
     if action == "c" and step in ("category", "edit_category") and arg.isdigit():
         cats = catalog().get(state.flow).categories
         if int(arg) < len(cats):
@@ -156,7 +164,14 @@ def submit(session: Session, ident: ChatIdentity, state: FlowState) -> list[Repl
     stype = catalog().get(state.flow)
     if stype.members_only and ident.member_id is None:
         return [Reply(say("flow_members_only", type_name=stype.name))]
+    if state.flow == "campaign":  # a late answer is refused even if the closing job has not run yet
+        from bot.campaigns import answers
+
+        refused = answers.check_submit(session, ident, state)
+        if refused is not None:
+            return refused
     item = service.submit(session, ident, state.flow, state.draft)
+    item.campaign_id = state.draft.get("campaign_id")
     session.delete(state)
     return [
         Reply(

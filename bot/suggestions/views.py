@@ -49,6 +49,8 @@ def preview(state: FlowState) -> Reply:
     stype = catalog().get(state.flow)
     values = state.draft.get("fields", {})
     lines = [say("preview_line", label=stype.category_label, value=state.draft.get("category", ""))]
+    if state.draft.get("campaign_title"):
+        lines.insert(0, say("preview_line", label=say("campaign_label"), value=state.draft["campaign_title"]))
     for f in stype.fields:
         lines.append(say("preview_line", label=f.label, value=values.get(f.key) or say("preview_empty")))
     files = len(state.draft.get("attachments", []))
@@ -66,6 +68,10 @@ def step_prompt(state: FlowState, repeat: bool = False) -> Reply:
         from bot.suggestions.flow import choose_type_reply
 
         return choose_type_reply()
+    if state.step == "campaign":
+        from bot.campaigns.answers import choice_prompt
+
+        return choice_prompt(state)
     stype = catalog().get(state.flow)
     if state.step in ("category", "edit_category"):
         buttons = [Button(c, f"f:c:{i}") for i, c in enumerate(stype.categories)]

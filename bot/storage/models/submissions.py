@@ -34,6 +34,8 @@ class Submission(Base):
     status: Mapped[str] = mapped_column(String(30), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), index=True)
+    # the campaign a 征集意见 answers (FK to campaigns.id in migration 0301; the table is bot.campaigns.models)
+    campaign_id: Mapped[int | None] = mapped_column(default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
