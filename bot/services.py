@@ -48,7 +48,20 @@ class Services:
         """The channel-neutral conversation core (questions, flows, commands)."""
         from bot.chat.assistant import Assistant
 
-        return Assistant(self.db, self.answerer, idle_minutes=self.settings.flow_idle_minutes)
+        return Assistant(
+            self.db,
+            self.answerer,
+            idle_minutes=self.settings.flow_idle_minutes,
+            rules_dir=self.settings.resolved_rules_dir,
+            similar=self.similar,
+        )
+
+    @cached_property
+    def similar(self):  # -> bot.suggestions.similar.SimilarFinder
+        """Similar-item detection for the suggestion flow (thresholds from settings)."""
+        from bot.suggestions.similar import SimilarFinder
+
+        return SimilarFinder.from_settings(self.settings)
 
 
 def build_services(settings: Settings | None = None) -> Services:

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     history_turns: int = 4  # earlier turns per chat kept for follow-up questions
     stream_edit_interval_s: float = 1.2  # Telegram: minimum seconds between edits of a streamed answer
 
+    # --- duty records and similar items (issue 4)
+    scoring_rules_dir: Path | None = None  # default: the repository's rules/scoring (one <year>.csv per year)
+    similar_threshold: float = 0.35  # word similarity (0–1) from which an existing item is offered (README)
+    similar_max: int = 3  # how many similar items the flow shows
+    similar_pool: int = 2000  # latest items of the same type compared against
+    similar_dense_weight: float = 0.0  # share of embedding similarity (the bundled model is weak on Chinese)
+
     @property
     def resolved_index_dir(self) -> Path:
         """The knowledge index directory."""
@@ -87,6 +94,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'lvzhi.db').resolve()}"
+
+    @property
+    def resolved_rules_dir(self) -> Path:
+        """The folder of the yearly scoring rule tables."""
+        if self.scoring_rules_dir is not None:
+            return self.scoring_rules_dir
+        return Path(__file__).resolve().parent.parent / "rules" / "scoring"
 
     def embedding_model_path(self) -> str:
         """The name or path handed to sentence-transformers."""

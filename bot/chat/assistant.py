@@ -26,10 +26,12 @@ log = logging.getLogger(__name__)
 class Assistant:
     """Turns a user's event into replies, using the database and the answerer (sync; call from a thread)."""
 
-    def __init__(self, db: Database, answerer, idle_minutes: int = 60) -> None:
+    def __init__(self, db: Database, answerer, idle_minutes: int = 60, rules_dir=None, similar=None) -> None:
         self.db = db
         self.answerer = answerer
         self.idle = timedelta(minutes=idle_minutes)
+        self.rules_dir = rules_dir  # yearly scoring rule tables, for /record
+        self.similar = similar  # SimilarFinder: offers to support a close existing item before submitting
 
     def handle(self, ref: ChatRef, event: Event) -> list[Reply]:
         """Process one event in one transaction; a repeated update_key returns no replies."""
@@ -135,6 +137,10 @@ class Assistant:
             return [Reply(say("cancelled"))]
         if name == "mine":
             return [menu.mine(s, ident, state)]
+        if name == "record" and self.rules_dir is not None:
+            from bot.records.member_view import record_replies
+
+            return record_replies(s, ident, self.rules_dir)
         if name == "suggest":
             if state is not None:
                 return [self._resume_offer(state)]
@@ -175,5 +181,5 @@ class Assistant:
                 return flow.begin(s, ident, ref)
             if state.paused:
                 return [self._resume_offer(state)]
-            return flow.on_press(s, ident, state, action, args[0])
+            return flow.on_press(s, ident, state, action, args[0], similar=self.similar)
         return [Reply(toast=say("toast_expired"))]

@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     explain.add_argument("rules", type=Path)
     explain.add_argument("activities", type=Path, help="CSV：kind,date,reference,quantity 及其余属性列")
     explain.set_defaults(func=_score)
+    from bot.records.db_cli import register_db_commands
+
+    register_db_commands(sub)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ ACTIVITY_TYPES: dict[str, str] = {
     "training": "参加学习培训",
     "speech": "大会发言",
     "inspection": "参加视察调研",
+    "support": "附议他人建议",
 }
 
 # Attributes a condition may test; an activity carries them in its attributes mapping.

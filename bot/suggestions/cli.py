@@ -20,9 +20,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     st.add_argument("--reason", default="", help="理由（不予立案、未采用时必填）")
     st.add_argument("--actor", default="staff", help="操作人")
     st.set_defaults(func=set_status_cmd)
+    mg = sub.add_parser(
+        "merge", help="合并重复事项：保留两份内容，联名/附议人移到保留的事项，通知重复事项的提交人"
+    )
+    mg.add_argument("duplicate", help="重复的事项受理编号")
+    mg.add_argument("into", help="保留的事项受理编号")
+    mg.add_argument("--actor", default="staff", help="操作人")
+    mg.set_defaults(func=merge_cmd)
 
     exp = subparsers.add_parser("export", help="导出数据")
-    exp.add_argument("what", choices=["suggestions"], help="导出什么")
+    exp.add_argument("what", choices=["suggestions", "scores"], help="导出什么（scores：委员履职积分）")
+    exp.add_argument("--year", type=int, default=None, help="积分年度（scores，默认今年）")
+    exp.add_argument("--summary", action="store_true", help="每位委员一行合计（scores，默认逐行说明）")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     exp.add_argument("--out", type=Path, default=None, help="输出文件（默认 data_dir/exports/…）")
     exp.set_defaults(func=export_cmd)
@@ -47,6 +56,10 @@ def set_status_cmd(args: argparse.Namespace) -> int:
 
 def export_cmd(args: argparse.Namespace) -> int:
     """Write all submissions to a CSV or XLSX file."""
+    if args.what == "scores":
+        from bot.records.db_cli import export_scores
+
+        return export_scores(args)
     from bot.suggestions.export import export
 
     services = build_services()
@@ -56,4 +69,20 @@ def export_cmd(args: argparse.Namespace) -> int:
     with services.db.session() as s:
         n = export(s, out, args.format)
     print(f"已导出 {n} 条事项到 {out}")
+    return 0
+
+
+def merge_cmd(args: argparse.Namespace) -> int:
+    """Merge a duplicate into the item kept; its author is notified by the running bot."""
+    from bot.suggestions.merge import merge
+    from bot.suggestions.status import StatusError
+
+    services = build_services()
+    try:
+        with services.db.session() as s:
+            merge(s, args.duplicate, args.into, args.actor)
+    except StatusError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    print(f"{args.duplicate.upper()} 已并入 {args.into.upper()}，提交人将收到通知。")
     return 0

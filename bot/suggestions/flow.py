@@ -9,7 +9,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from bot.chat.texts import say
 from bot.chat.types import Button, ChatRef, IncomingFile, Reply
 from bot.storage.models import ChatIdentity, FlowState, utcnow
-from bot.suggestions import service, views
+from bot.suggestions import service, support, views
 from bot.suggestions.types import catalog
 
 MAX_FILES = 10
@@ -121,7 +121,9 @@ def on_file(state: FlowState, file: IncomingFile) -> list[Reply]:
     return [Reply(say("flow_file_kept", count=len(files))), views.step_prompt(state)]
 
 
-def on_press(session: Session, ident: ChatIdentity, state: FlowState, action: str, arg: str) -> list[Reply]:
+def on_press(
+    session: Session, ident: ChatIdentity, state: FlowState, action: str, arg: str, similar=None
+) -> list[Reply]:
     """A flow button (data 'f:<action>[:<arg>]'); stale buttons re-show the current step."""
     step = state.step
     if action == "t" and step == "type":
@@ -154,8 +156,17 @@ def on_press(session: Session, ident: ChatIdentity, state: FlowState, action: st
         elif arg in {f.key for f in catalog().get(state.flow).fields}:
             _touch(state, f"edit:{arg}")
         return [views.step_prompt(state)]
-    if action == "s" and step == "preview":
+    if action == "s" and step == "preview" and similar is not None:
+        # the hook before the final submit: offer to support a close existing item instead of a duplicate
+        offered = support.offer(session, ident, state, similar)
+        if offered:
+            return offered
+    if action == "s" and step in ("preview", "similar"):
         return submit(session, ident, state)
+    if action == "j" and step == "similar":
+        return support.support_instead(session, ident, state, arg)
+    if action == "b" and step == "similar":
+        return support.back_to_preview(state)
     return [Reply(say("flow_stale_button")), views.step_prompt(state)]
 
 

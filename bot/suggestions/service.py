@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.records.recorder import sync_submission
 from bot.storage.models import Attachment, ChatIdentity, ReceiptCounter, StatusChange, Submission
 from bot.suggestions.types import catalog
 from bot.suggestions.workflow import INITIAL
@@ -64,6 +65,7 @@ def submit(session: Session, identity: ChatIdentity, type_key: str, draft: dict)
         )
     session.add(StatusChange(submission_id=item.id, from_status=None, to_status=INITIAL, actor="member"))
     session.flush()
+    sync_submission(session, item)  # the duty record counts the submission (idempotent)
     return item
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.chat.texts import say
+from bot.records.recorder import sync_submission
 from bot.storage.models import ChatIdentity, Notification, StatusChange, utcnow
 from bot.suggestions.service import get_by_receipt
 from bot.suggestions.types import catalog
@@ -72,4 +73,5 @@ def set_status(
             )
         )
     session.flush()
+    sync_submission(session, item)  # 立案 / 采用 reach the duty record (idempotent)
     return change

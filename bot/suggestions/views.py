@@ -81,6 +81,10 @@ def step_prompt(state: FlowState, repeat: bool = False) -> Reply:
         return Reply(say("flow_attach", count=len(state.draft.get("attachments", []))), attach_buttons())
     if state.step == "preview":
         return preview(state)
+    if state.step == "similar":
+        from bot.suggestions.support import offer_reply
+
+        return offer_reply(state)
     kind, key = state.step.split(":", 1)
     spec = stype.field(key)
     idx = [f.key for f in stype.fields].index(key) + 1

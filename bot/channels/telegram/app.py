@@ -25,7 +25,7 @@ from bot.channels.telegram.notifier import deliver_forever
 from bot.chat.texts import say
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "suggest", "mine", "cancel", "help")
+COMMANDS = ("start", "suggest", "mine", "record", "cancel", "help")
 
 
 def build_application(
