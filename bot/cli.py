@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "bot.answering.cli",
     "bot.records.cli",
     "bot.answering.llm_cli",
+    "bot.campaigns.cli",
 ]
 
 

@@ -33,6 +33,9 @@ async def serve(services, host: str, port: int, telegram: bool, stop: asyncio.Ev
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("网页聊天已启动：http://%s:%s", host, port)
+    from bot.campaigns.jobs import run_forever as campaign_job
+
+    campaigns = asyncio.create_task(campaign_job(services.db))  # open and close campaigns on time
     tg = None
     if telegram and services.settings.telegram_token:
         from bot.channels.telegram import app as tg_app
@@ -42,6 +45,9 @@ async def serve(services, host: str, port: int, telegram: bool, stop: asyncio.Ev
     try:
         await stop.wait()
     finally:
+        campaigns.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await campaigns
         if tg is not None:
             await tg_app.stop(tg)
         await runner.cleanup()

@@ -126,6 +126,10 @@ class Assistant:
     def _command(
         self, s: Session, ident: ChatIdentity, ref: ChatRef, state: FlowState | None, name: str, arg: str
     ) -> list[Reply]:
+        if name == "start" and arg.startswith("cmp-"):  # a campaign's deep link: t.me/<bot>?start=cmp-<id>
+            from bot.campaigns import answers
+
+            return answers.on_press(s, ident, ref, state, arg.removeprefix("cmp-"))
         if name == "start":
             return menu.start(s, ident, state, arg)
         if name == "help":
@@ -182,4 +186,8 @@ class Assistant:
             if state.paused:
                 return [self._resume_offer(state)]
             return flow.on_press(s, ident, state, action, args[0], similar=self.similar)
+        if head == "cmp":  # a campaign invitation's button: data 'cmp:<id>'
+            from bot.campaigns import answers
+
+            return answers.on_press(s, ident, ref, state, action)
         return [Reply(toast=say("toast_expired"))]

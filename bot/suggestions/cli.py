@@ -29,7 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     mg.set_defaults(func=merge_cmd)
 
     exp = subparsers.add_parser("export", help="导出数据")
-    exp.add_argument("what", choices=["suggestions", "scores"], help="导出什么（scores：委员履职积分）")
+    exp.add_argument(
+        "what",
+        choices=["suggestions", "scores", "campaign-answers"],
+        help="导出什么（scores：委员履职积分；campaign-answers：某个征集活动的意见）",
+    )
+    exp.add_argument("id", nargs="?", default=None, help="征集活动编号（campaign-answers）")
     exp.add_argument("--year", type=int, default=None, help="积分年度（scores，默认今年）")
     exp.add_argument("--summary", action="store_true", help="每位委员一行合计（scores，默认逐行说明）")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
@@ -56,6 +61,15 @@ def set_status_cmd(args: argparse.Namespace) -> int:
 
 def export_cmd(args: argparse.Namespace) -> int:
     """Write all submissions to a CSV or XLSX file."""
+    if args.what == "campaign-answers":
+        from bot.campaigns.cli import export_cmd as export_campaign
+
+        if args.id is None:
+            print(
+                "错误：请指定征集活动编号，如 lvzhi export campaign-answers 3 --format xlsx", file=sys.stderr
+            )
+            return 2
+        return export_campaign(args)
     if args.what == "scores":
         from bot.records.db_cli import export_scores
 

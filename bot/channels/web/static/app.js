@@ -75,6 +75,9 @@
   for (const b of document.querySelectorAll(".quick button")) {
     b.addEventListener("click", () => submitText(b.dataset.cmd));
   }
+  // A campaign link (/?start=cmp-<id>) opens that campaign's answer form at once.
+  const startParam = new URLSearchParams(location.search).get("start");
+  if (startParam && /^cmp-\d{1,12}$/.test(startParam)) submitText("/start " + startParam);
   setInterval(async () => {
     try {
       const res = await fetch("/api/notifications", { credentials: "same-origin" });
