@@ -60,7 +60,7 @@ def activities_of(session: Session, member_id: int, year: int) -> list[Activity]
             on=row.on_date,
             reference=row.reference or (row.note[:30] if row.note else ""),
             attributes=dict(row.attributes or {}),
-            quantity=Decimal(row.quantity),
+            quantity=Decimal(row.quantity).normalize(),  # Numeric(10,2) reads back as 1.00
         )
         for row in session.scalars(stmt.order_by(DutyActivity.id))
     ]
