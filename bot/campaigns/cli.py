@@ -187,17 +187,18 @@ def links_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def progress_bar(total: int, out=sys.stderr, width: int = 30) -> Callable[[dict[str, int]], None]:
+def progress_bar(total: int, out=None, width: int = 30) -> Callable[[dict[str, int]], None]:
     """A progress callback drawing '[####....] done/total 已发送 … 失败 … 已屏蔽 …' on one line."""
 
     def show(counts: dict[str, int]) -> None:
+        stream = out or sys.stderr
         done = sum(n for state, n in counts.items() if state not in ("pending", "sending"))
         filled = width if not total else int(width * done / total)
-        out.write(
+        stream.write(
             f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} 已发送 {counts.get('sent', 0)}"
             f" 失败 {counts.get('failed', 0)} 已屏蔽 {counts.get('blocked', 0)}"
         )
-        out.flush()
+        stream.flush()
 
     return show
 
