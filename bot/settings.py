@@ -78,7 +78,7 @@ class Settings(BaseSettings):
 
     # --- duty records and similar items (issue 4)
     scoring_rules_dir: Path | None = None  # default: the repository's rules/scoring (one <year>.csv per year)
-    similar_threshold: float = 0.35  # word similarity (0–1) from which an existing item is offered (README)
+    similar_threshold: float = 0.18  # word similarity (0–1) from which an item is offered (README: measured)
     similar_max: int = 3  # how many similar items the flow shows
     similar_pool: int = 2000  # latest items of the same type compared against
     similar_dense_weight: float = 0.0  # share of embedding similarity (the bundled model is weak on Chinese)
