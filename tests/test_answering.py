@@ -143,3 +143,10 @@ def test_ask_on_an_empty_index_says_what_to_do(tmp_path):
     cmd = [sys.executable, "-m", "bot.cli", "ask", "--index", str(tmp_path / "none"), "提案"]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 1 and "知识库为空" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_short_article_is_quoted_whole(sample_answerer):
+    answer = sample_answerer.answer("對提案答復不滿意怎麼辦？")
+    assert answer.citations[0].section.endswith("第十一条")
+    assert "重新辦理" in answer.text  # the sentence that answers is the article's second one
+    assert answer.citations[0].quote.replace("\n", "") == answer.citations[0].text.replace("\n", "")

@@ -82,14 +82,22 @@ class ExtractiveAnswerer:
                     quotes.append(quote)
         return quotes
 
-    def _best_sentences(self, question: str, terms: dict[str, float], passage: Passage) -> _Quote:
-        """The passage's best-matching sentence, with its neighbour when the sentence alone is very short."""
-        sentences = split_sentences(passage.text) or [passage.text]
+    def _sentence_scores(self, question: str, terms: dict[str, float], sentences: list[str]) -> list[float]:
+        """How well each sentence matches the question (idf-weighted terms, plus the answer-type bonus)."""
         scores = []
         for sentence in sentences:
             present = set(analyze(sentence))
             score = sum(w * self.knowledge.lexical.idf(t) for t, w in terms.items() if t in present)
             scores.append(score + answer_type_bonus(question, sentence) * max(score, 1.0) * 0.5)
+        return scores
+
+    def _best_sentences(self, question: str, terms: dict[str, float], passage: Passage) -> _Quote:
+        """The passage's best-matching sentence, with its neighbour when the sentence alone is very short."""
+        sentences = split_sentences(passage.text) or [passage.text]
+        if len(passage.text) <= MAX_QUOTE_CHARS:  # a short passage (an article, say) is quoted whole
+            best = self._sentence_scores(question, terms, sentences)
+            return _Quote(passage, [s.strip() for s in sentences], max(best))
+        scores = self._sentence_scores(question, terms, sentences)
         best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
         chosen = [best]
         if len(sentences[best]) < 40:  # a short sentence reads better with the next (or previous) one
