@@ -156,6 +156,12 @@ def on_press(
         elif arg in {f.key for f in catalog().get(state.flow).fields}:
             _touch(state, f"edit:{arg}")
         return [views.step_prompt(state)]
+    if action == "s" and state.flow == "campaign":  # a closed campaign refuses before similar items are offered
+        from bot.campaigns import answers
+
+        refused = answers.check_submit(session, ident, state)
+        if refused is not None:
+            return refused
     if action == "s" and step == "preview" and similar is not None:
         # the hook before the final submit: offer to support a close existing item instead of a duplicate
         offered = support.offer(session, ident, state, similar)
