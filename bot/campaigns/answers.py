@@ -125,11 +125,6 @@ def on_press(
     return start(session, ident, ref, state, int(arg))
 
 
-def ref_of(ident: ChatIdentity) -> ChatRef:
-    """The chat of an identity (for entry points that have only the identity)."""
-    return ChatRef(ident.channel, ident.chat_id, ident.external_id, ident.display_name)
-
-
 def check_submit(session: Session, ident: ChatIdentity, state: FlowState) -> list[Reply] | None:
     """At submission: a refusal (the flow ends) if the campaign closed meanwhile; None to go on."""
     campaign_id = state.draft.get("campaign_id")

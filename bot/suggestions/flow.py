@@ -156,7 +156,8 @@ def on_press(
         elif arg in {f.key for f in catalog().get(state.flow).fields}:
             _touch(state, f"edit:{arg}")
         return [views.step_prompt(state)]
-    if action == "s" and state.flow == "campaign":  # a closed campaign refuses before similar items are offered
+    # a closed campaign refuses before similar items are offered
+    if action == "s" and state.flow == "campaign":
         from bot.campaigns import answers
 
         refused = answers.check_submit(session, ident, state)
