@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "bot.records.cli",
     "bot.answering.llm_cli",
     "bot.campaigns.cli",
+    "bot.staff.cli",
 ]
 
 

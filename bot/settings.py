@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     similar_pool: int = 2000  # latest items of the same type compared against
     similar_dense_weight: float = 0.0  # share of embedding similarity (the bundled model is weak on Chinese)
 
+    # --- staff tools (issue 4): bootstrap admins, web sessions, reply deadline
+    admin_telegram_ids: str = ""  # comma-separated Telegram user ids that are admins without an account
+    staff_session_hours: float = 12.0  # a web login lasts this long
+    reply_due_days: int = 90  # an item with no reply this many days after submission is overdue
+
     @property
     def resolved_index_dir(self) -> Path:
         """The knowledge index directory."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models.base import Base, UTCDateTime, utcnow
@@ -26,3 +26,5 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # button rows [[{"label", "data"}]] sent with the message (e.g. the member's rating of a reply)
+    buttons: Mapped[list | None] = mapped_column(JSON, default=None)
