@@ -54,7 +54,16 @@ class Services:
             idle_minutes=self.settings.flow_idle_minutes,
             rules_dir=self.settings.resolved_rules_dir,
             similar=self.similar,
+            staff=self.staff_desk,
         )
+
+    @cached_property
+    def staff_desk(self):  # -> bot.staff.chat.StaffDesk
+        """Staff in chats: /queue, /reg and the review buttons (bootstrap admins from settings)."""
+        from bot.staff.accounts import admin_ids
+        from bot.staff.chat import StaffDesk
+
+        return StaffDesk(admin_ids(self.settings.admin_telegram_ids), lambda: self.knowledge)
 
     @cached_property
     def similar(self):  # -> bot.suggestions.similar.SimilarFinder

@@ -26,8 +26,11 @@ log = logging.getLogger(__name__)
 class Assistant:
     """Turns a user's event into replies, using the database and the answerer (sync; call from a thread)."""
 
-    def __init__(self, db: Database, answerer, idle_minutes: int = 60, rules_dir=None, similar=None) -> None:
+    def __init__(
+        self, db: Database, answerer, idle_minutes: int = 60, rules_dir=None, similar=None, staff=None
+    ) -> None:
         self.db = db
+        self.staff = staff  # bot.staff.chat.StaffDesk: /queue, /reg, st:/rt: buttons, staff prompts
         self.answerer = answerer
         self.idle = timedelta(minutes=idle_minutes)
         self.rules_dir = rules_dir  # yearly scoring rule tables, for /record
@@ -100,6 +103,12 @@ class Assistant:
             return self._command(s, ident, ref, state, ev.text, ev.arg)
         if ev.kind == "press":
             return self._press(s, ident, ref, state, ev.text)
+        if ev.kind == "text" and self.staff is not None:
+            staff_replies = self.staff.on_text(
+                s, ref, ev.text
+            )  # a staff prompt's value (decline reason, reply)
+            if staff_replies is not None:
+                return staff_replies
         if ev.kind == "file":
             if active is None:
                 return [Reply(say("file_outside_flow"), [[Button(say("btn_new_suggestion"), "m:new")]])]
@@ -126,6 +135,9 @@ class Assistant:
     def _command(
         self, s: Session, ident: ChatIdentity, ref: ChatRef, state: FlowState | None, name: str, arg: str
     ) -> list[Reply]:
+        staff_replies = self.staff.on_command(s, ref, name, arg) if self.staff is not None else None
+        if staff_replies is not None:  # staff commands (refused and logged for anyone else)
+            return staff_replies
         if name == "start" and arg.startswith("cmp-"):  # a campaign's deep link: t.me/<bot>?start=cmp-<id>
             from bot.campaigns import answers
 
@@ -154,6 +166,9 @@ class Assistant:
     def _press(
         self, s: Session, ident: ChatIdentity, ref: ChatRef, state: FlowState | None, data: str
     ) -> list[Reply]:
+        staff_replies = self.staff.on_press(s, ident, ref, data) if self.staff is not None else None
+        if staff_replies is not None:  # st:… staff buttons (role checked on every press), rt:… reply ratings
+            return staff_replies
         parts = data.split(":")
         head, action = parts[0], parts[1] if len(parts) > 1 else ""
         args = parts[2:] + ["", ""]

@@ -53,7 +53,8 @@ async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start [code], /help, /cancel, /mine, /suggest."""
     name = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
-    arg = context.args[0] if context.args else ""
+    words = update.effective_message.text.split(maxsplit=1)
+    arg = words[1].strip() if len(words) > 1 else ""  # the whole rest: /reg takes a question with spaces
     await _run(update, context, Event("command", name, arg, update_key=str(update.update_id)))
 
 

@@ -11,6 +11,8 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from bot.channels.telegram.html import split_html
+from bot.channels.telegram.render import keyboard
+from bot.chat.types import Button
 from bot.storage import Database
 from bot.storage.models import ChatIdentity, Notification, utcnow
 
@@ -31,6 +33,17 @@ def pending(db: Database, channel: str = "telegram", limit: int = 50) -> list[tu
         return [(n.id, n.chat_id, n.html) for n in rows]
 
 
+def buttons_of(db: Database, ids: list[int]) -> dict[int, list[list[Button]]]:
+    """The button rows stored with these notifications (e.g. the rating of a reply), by id."""
+    if not ids:
+        return {}
+    with db.session() as s:
+        rows = s.execute(select(Notification.id, Notification.buttons).where(Notification.id.in_(ids)))
+        return {
+            i: [[Button(b["label"], b["data"]) for b in row] for row in rows_] for i, rows_ in rows if rows_
+        }
+
+
 def mark(db: Database, note_id: int, error: str = "", blocked: bool = False) -> None:
     """Record a delivery (or a failed attempt; a blocked bot marks the identity)."""
     with db.session() as s:
@@ -48,10 +61,14 @@ def mark(db: Database, note_id: int, error: str = "", blocked: bool = False) -> 
 async def deliver_once(bot: Bot, db: Database) -> int:
     """Send what is pending; the number delivered."""
     sent = 0
-    for note_id, chat_id, text in await asyncio.to_thread(pending, db):
+    notes = await asyncio.to_thread(pending, db)
+    markups = await asyncio.to_thread(buttons_of, db, [n[0] for n in notes])
+    for note_id, chat_id, text in notes:
         try:
-            for piece in split_html(text):
-                await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML)
+            pieces = split_html(text)
+            for i, piece in enumerate(pieces):
+                markup = keyboard(markups.get(note_id, [])) if i == len(pieces) - 1 else None
+                await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup)
         except Forbidden as exc:
             await asyncio.to_thread(mark, db, note_id, str(exc), True)
         except TelegramError as exc:

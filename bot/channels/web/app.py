@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.channels.flood import FloodLimiter
-from bot.channels.telegram.notifier import mark, pending
+from bot.channels.telegram.notifier import buttons_of, mark, pending
 from bot.chat.texts import say
 from bot.chat.types import ChatRef, Event, Reply
 
@@ -79,9 +79,8 @@ async def notifications(request: web.Request) -> web.Response:
     mine = [(i, html) for i, chat, html in notes if chat == ref.chat_id]
     for note_id, _ in mine:
         await asyncio.to_thread(mark, db, note_id)
-    return web.json_response(
-        {"replies": [{"html": h, "buttons": [], "toast": "", "meta": {}} for _, h in mine]}
-    )
+    markups = await asyncio.to_thread(buttons_of, db, [i for i, _ in mine])  # e.g. rating a reply
+    return web.json_response({"replies": [_reply_json(Reply(h, markups.get(i, []))) for i, h in mine]})
 
 
 async def index(request: web.Request) -> web.FileResponse:
