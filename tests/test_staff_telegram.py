@@ -10,7 +10,7 @@ from test_bot_telegram import bind, run_flow
 from tg_harness import SimMember, all_data, sent
 
 from bot.staff import accounts
-from bot.staff.models import AuditEntry, Assignment, SubmissionReply
+from bot.staff.models import Assignment, AuditEntry, SubmissionReply
 from bot.staff.texts import t
 from bot.storage.models import Submission
 

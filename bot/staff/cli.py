@@ -148,3 +148,20 @@ def remind_cmd(args: argparse.Namespace) -> int:
         return _fail(exc)
     print(f"已提醒：{'、'.join(who)}")
     return 0
+
+
+def export_replies(args: argparse.Namespace) -> int:
+    """`lvzhi export replies --format csv|xlsx [--out FILE]`."""
+    from datetime import datetime
+
+    from bot.staff.export import export
+
+    services = build_services()
+    out = (
+        args.out
+        or services.settings.data_dir / "exports" / f"replies-{datetime.now():%Y%m%d-%H%M%S}.{args.format}"
+    )
+    with services.db.session() as s:
+        n = export(s, out)
+    print(f"已导出 {n} 条答复与评价到 {out}")
+    return 0

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp = subparsers.add_parser("export", help="导出数据")
     exp.add_argument(
         "what",
-        choices=["suggestions", "scores", "campaign-answers"],
+        choices=["suggestions", "scores", "campaign-answers", "replies"],
         help="导出什么（scores：委员履职积分；campaign-answers：某个征集活动的意见）",
     )
     exp.add_argument("id", nargs="?", default=None, help="征集活动编号（campaign-answers）")
@@ -70,6 +70,10 @@ def export_cmd(args: argparse.Namespace) -> int:
             )
             return 2
         return export_campaign(args)
+    if args.what == "replies":  # answers of handling bodies and members' ratings (bot/staff)
+        from bot.staff.cli import export_replies
+
+        return export_replies(args)
     if args.what == "scores":
         from bot.records.db_cli import export_scores
 

@@ -98,4 +98,7 @@ def build_web_app(services) -> web.Application:
     app.router.add_post("/api/press", press)
     app.router.add_get("/api/notifications", notifications)
     app.router.add_static("/static/", STATIC)
+    from bot.staff.web import add_staff_pages
+
+    add_staff_pages(app)  # /staff/…: login, review queue, items, audit log, overdue, regulations
     return app

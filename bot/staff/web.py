@@ -1,0 +1,185 @@
+"""The /staff web area: login, logout, the session guard (`staff_required`) and the page layout.
+
+Other features add staff-only pages with `staff_required` (e.g. `app.router.add_get("/staff/x", staff_required(h))`)
+or by adding routes to the sub-app that `add_staff_pages` mounts; `page()` wraps a body in the layout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.channels.web.app import SERVICES
+from bot.prompts import render
+from bot.staff import audit, sessions
+from bot.staff.accounts import Staff, authenticate
+from bot.staff.texts import t
+
+COOKIE = "lvzhi_staff"
+LOGIN_COOKIE = "lvzhi_staff_login"  # double-submit token of the login form (no session yet)
+STATIC = Path(__file__).resolve().parent / "static"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def services_of(request: web.Request):
+    """The shared Services of the running web server."""
+    return request.config_dict[SERVICES]
+
+
+def _db_call(request: web.Request, fn, *args):
+    """Run fn(session, *args) in one transaction off the event loop."""
+
+    def run():
+        with services_of(request).db.session() as s:
+            return fn(s, *args)
+
+    return asyncio.to_thread(run)
+
+
+def web_page(name: str, /, **variables: object) -> str:
+    """Render prompts/staff/web/<name>.html (variables escaped unless their name ends in _html)."""
+    from html import escape
+
+    safe = {k: (str(v) if k.endswith("_html") else escape(str(v), quote=True)) for k, v in variables.items()}
+    return render(f"staff/web/{name}.html", **safe)
+
+
+def page(
+    request: web.Request, title: str, body_html: str, status: int = 200, flash_html: str = ""
+) -> web.Response:
+    """A staff page in the common layout (navigation and logout form when logged in)."""
+    staff: Staff | None = request.get("staff")
+    nav = web_page("nav", who=staff.display_name or staff.username, csrf=request["csrf"]) if staff else ""
+    text = web_page("layout", title=title, nav_html=nav, flash_html=flash_html, body_html=body_html)
+    return web.Response(text=text, content_type="text/html", status=status, headers=HEADERS)
+
+
+def _client(request: web.Request) -> str:
+    return f"web:{request.remote or '-'}"
+
+
+def staff_required(handler: Handler) -> Handler:
+    """Let only a logged-in staff member through (GET without a session: to the login page; POST: CSRF checked).
+
+    Sets request["staff"] (a Staff) and request["csrf"]; refusals are written to the audit log."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        token = request.cookies.get(COOKIE, "")
+        found = await _db_call(request, sessions.resolve, token) if token else None
+        if found is None:
+            await _db_call(
+                request, audit.denied, _client(request), "web", f"{request.method} {request.path_qs}"
+            )
+            if request.method == "GET":
+                raise web.HTTPSeeOther(
+                    f"/staff/login?next={quote(request.path_qs, safe='')}", headers=HEADERS
+                )
+            return page(request, t("web_denied_title"), t("web_denied"), status=403)
+        staff, csrf = found
+        request["staff"], request["csrf"] = staff, csrf
+        if request.method == "POST":
+            form = await request.post()
+            if not hmac.compare_digest(str(form.get("csrf", "")), csrf):
+                await _db_call(
+                    request, audit.denied, staff.username, "web", f"CSRF {request.method} {request.path}"
+                )
+                return page(request, t("web_denied_title"), t("web_csrf"), status=403)
+            request["form"] = form
+        return await handler(request)
+
+    return guarded
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/staff/") and not value.startswith("//") else "/staff/"
+
+
+async def login_form(
+    request: web.Request, error: str = "", status: int = 200, username: str = "", next_url: str = ""
+) -> web.Response:
+    """The login page (sets the login form's double-submit cookie)."""
+    token = secrets.token_urlsafe(24)
+    next_url = _safe_next(next_url or request.query.get("next", "/staff/"))
+    body = web_page("login", csrf=token, next=next_url, username=username)
+    flash = web_page("flash_error", text=error) if error else ""
+    resp = page(request, t("web_login_title"), body, status, flash)
+    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", path="/staff/", max_age=3600)
+    return resp
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """Check the password; a new server-side session in an HttpOnly, SameSite=Strict cookie."""
+    form = await request.post()
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+        return await login_form(request, t("web_login_expired"), 403, next_url=str(form.get("next", "")))
+    username, password = str(form.get("username", ""))[:64], str(form.get("password", ""))[:200]
+    hours = services_of(request).settings.staff_session_hours
+
+    def check(s):
+        account = authenticate(s, username, password)
+        if account is None:
+            audit.record(s, _client(request), "login_failed", f"staff:{username}", channel="web")
+            return None
+        audit.record(s, account.username, "login", f"staff:{account.username}", channel="web")
+        return sessions.start(s, account, hours)
+
+    started = await _db_call(request, check)
+    if started is None:
+        return await login_form(request, t("web_login_failed"), 401, username, str(form.get("next", "")))
+    resp = web.HTTPSeeOther(_safe_next(str(form.get("next", "/staff/"))), headers=HEADERS)
+    resp.set_cookie(
+        COOKIE, started[0], httponly=True, samesite="Strict", path="/staff/", max_age=int(hours * 3600)
+    )
+    resp.del_cookie(LOGIN_COOKIE, path="/staff/")
+    raise resp
+
+
+@staff_required
+async def logout(request: web.Request) -> web.StreamResponse:
+    """End the session."""
+    staff = request["staff"]
+
+    def end(s):
+        sessions.end(s, request.cookies.get(COOKIE, ""))
+        audit.record(s, staff.username, "logout", f"staff:{staff.username}", channel="web")
+
+    await _db_call(request, end)
+    resp = web.HTTPSeeOther("/staff/login", headers=HEADERS)
+    resp.del_cookie(COOKIE, path="/staff/")
+    raise resp
+
+
+async def _to_index(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther("/staff/")
+
+
+def add_staff_pages(app: web.Application) -> web.Application:
+    """Mount the staff pages under /staff/ on the web server; the sub-app, for more staff routes."""
+    from bot.staff import web_items, web_tools
+
+    staff_app = web.Application()
+    staff_app.router.add_get("/login", login_form)
+    staff_app.router.add_post("/login", login)
+    staff_app.router.add_post("/logout", logout)
+    staff_app.router.add_static("/static/", STATIC)
+    web_items.add_routes(staff_app)
+    web_tools.add_routes(staff_app)
+    app.router.add_get("/staff", _to_index)
+    app.add_subapp("/staff/", staff_app)
+    return staff_app

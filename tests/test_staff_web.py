@@ -1,0 +1,212 @@
+"""Staff web pages in headless Chromium (login, queue filters, an item, accept, logout) and over plain HTTP
+(CSRF, direct URLs without a session, escaping), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import threading
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
+from sqlalchemy import select
+
+from bot.members.service import identity_for
+from bot.staff import accounts
+from bot.staff.models import Assignment, AuditEntry
+from bot.storage.models import Member, Submission
+from bot.suggestions.service import submit
+
+PROPOSAL = {
+    "category": "社会建设",
+    "fields": {"title": "关于加快老旧小区加装电梯的建议", "background": "老旧小区居民上下楼困难。" * 6,
+               "recommendations": "建议简化审批流程，设立专项补贴资金。"},
+}  # fmt: skip
+MICRO = {
+    "category": "城市管理",
+    "fields": {"title": "<script>alert(1)</script>", "content": "建议在地铁站增加无障碍电梯。"},
+}
+
+
+@pytest.fixture
+def site(bot_services, database):
+    """The web server (chat + /staff) on a free loopback port, with a staff account and two items."""
+    from aiohttp import web
+
+    from bot.channels.web.app import build_web_app
+
+    with database.session() as s:
+        accounts.add(s, "admin", "xiaoli", "staff password", "staff", "李干部")
+        for phone, sector, draft, key in (
+            ("1", "经济界", PROPOSAL, "proposal"),
+            ("2", "教育界", MICRO, "micro"),
+        ):
+            m = Member(name=f"委员{phone}", sector=sector, phone=phone)
+            s.add(m)
+            s.flush()
+            ident = identity_for(s, "web", f"user{phone}" * 4, f"user{phone}" * 4)
+            ident.member_id = m.id
+            submit(s, ident, key, draft)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(build_web_app(bot_services))
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Debian Chromium."""
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'chromium'}"):  # fmt: skip
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    yield driver
+    driver.quit()
+
+
+def _receipts(driver) -> list[str]:
+    return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#queue a.receipt")]
+
+
+def _click(driver, element_id: str) -> None:
+    """Click a button or link that loads a new page, and wait until the new page has replaced the old one."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, element_id).click()
+    WebDriverWait(driver, 10).until(staleness_of(old))
+
+
+def _apply_filters(driver) -> None:
+    _click(driver, "f-apply")
+
+
+def _login(driver, password: str) -> None:
+    driver.find_element(By.ID, "username").send_keys("xiaoli")
+    driver.find_element(By.ID, "password").send_keys(password)
+    _click(driver, "login")
+
+
+@pytest.mark.slow
+def test_staff_pages_in_chromium(site, browser, database):
+    with database.session() as s:
+        ta, wj = (i.receipt_no for i in s.scalars(select(Submission).order_by(Submission.id)))
+    browser.get(f"{site}/staff/item/{ta}")  # a direct URL without a session goes to the login page
+    assert "/staff/login?next=" in browser.current_url and browser.title.startswith("工作人员登录")
+    _login(browser, "wrong password")
+    assert browser.find_element(By.ID, "error").text == "用户名或密码错误"
+    assert not browser.find_elements(By.ID, "logout")
+    assert browser.find_element(By.ID, "username").get_attribute("value") == "xiaoli"  # kept
+    browser.find_element(By.ID, "username").clear()
+    _login(browser, "staff password")
+    assert browser.current_url.endswith(f"/staff/item/{ta}")  # back where the staff member wanted to go
+    cookie = browser.get_cookie("lvzhi_staff")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+
+    browser.get(f"{site}/staff/")
+    assert _receipts(browser) == [wj, ta] and browser.find_element(By.ID, "total").text == "2"
+    Select(browser.find_element(By.ID, "f-type")).select_by_visible_text("提案")
+    _apply_filters(browser)
+    assert _receipts(browser) == [ta]
+    browser.get(f"{site}/staff/")
+    Select(browser.find_element(By.ID, "f-sector")).select_by_visible_text("教育界")
+    _apply_filters(browser)
+    assert _receipts(browser) == [wj]
+    assert "<script>alert(1)</script>" in browser.find_element(By.ID, "queue").text  # shown as text, not run
+    browser.get(f"{site}/staff/?from=2000-01-01&to=2000-01-02")
+    assert _receipts(browser) == []
+
+    browser.get(f"{site}/staff/?type=proposal")
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.LINK_TEXT, ta).click()
+    WebDriverWait(browser, 10).until(staleness_of(old))
+    assert browser.find_element(By.ID, "status").text == "提交"
+    assert "老旧小区居民上下楼困难" in browser.page_source
+    _click(browser, "act-accept")
+    assert browser.find_element(By.ID, "flash").text == "已完成：立案/采用"
+    assert browser.find_element(By.ID, "status").text == "立案"
+    assert not browser.find_elements(By.ID, "act-decline")  # no longer a legal move
+    browser.find_element(By.ID, "assign-contact").send_keys("张科长 0851-1234")
+    _click(browser, "act-assign")  # no lead body: refused, the typed contact is kept
+    assert browser.find_element(By.ID, "error").text == "请填写主办单位"
+    assert browser.find_element(By.ID, "assign-contact").get_attribute("value") == "张科长 0851-1234"
+    browser.find_element(By.ID, "assign-lead").send_keys("市住建局")
+    browser.find_element(By.ID, "assign-assisting").send_keys("市财政局、市自然资源局")
+    _click(browser, "act-assign")
+    assert browser.find_element(By.ID, "status").text == "交办"
+    assert "主办：市住建局 张科长 0851-1234" in browser.find_element(By.ID, "assignments").text
+
+    browser.get(f"{site}/staff/audit")
+    actions = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#audit td.action")]
+    assert actions[:4] == ["assign", "accept", "login", "login_failed"]
+    _click(browser, "logout")
+    assert browser.current_url.endswith("/staff/login") and browser.get_cookie("lvzhi_staff") is None
+    browser.get(f"{site}/staff/")
+    assert "/staff/login" in browser.current_url
+    with database.session() as s:
+        item = s.scalars(select(Submission).where(Submission.receipt_no == ta)).one()
+        assert item.status == "assigned"
+        assert [(a.body, a.role) for a in s.scalars(select(Assignment))] == [
+            ("市住建局", "lead"), ("市财政局", "assist"), ("市自然资源局", "assist")]  # fmt: skip
+        audit = [(e.actor, e.action) for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        assert ("xiaoli", "accept") in audit and ("xiaoli", "logout") in audit
+        assert (
+            sum(1 for actor, action in audit if action == "access_denied" and actor.startswith("web:")) == 2
+        )
+
+
+def test_staff_http_guard_csrf_and_escaping(site, database):
+    with database.session() as s:
+        wj = s.scalars(select(Submission).where(Submission.type == "micro")).one().receipt_no
+    anon = requests.post(f"{site}/staff/item/{wj}", data={"action": "accept"}, allow_redirects=False)
+    assert anon.status_code == 403 and "仅限已登录的工作人员" in anon.text
+    assert requests.get(f"{site}/staff/audit", allow_redirects=False).status_code == 303
+    web = requests.Session()
+    page = web.get(f"{site}/staff/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    assert web.post(f"{site}/staff/login", data={"csrf": "forged", "username": "xiaoli",
+                    "password": "staff password"}).status_code == 403  # fmt: skip
+    web.get(f"{site}/staff/login")
+    token = web.cookies.get("lvzhi_staff_login")
+    ok = web.post(
+        f"{site}/staff/login", data={"csrf": token, "username": "xiaoli", "password": "staff password"}
+    )
+    assert ok.status_code == 200 and ok.url.endswith("/staff/")
+    item = web.get(f"{site}/staff/item/{wj}").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in item and "<script>" not in item
+    forged = web.post(f"{site}/staff/item/{wj}", data={"action": "accept", "csrf": "not-the-token"})
+    assert forged.status_code == 403
+    csrf = re.search(r'name="csrf" value="([^"]+)"', item).group(1)
+    bad = web.post(f"{site}/staff/item/{wj}", data={"action": "close", "csrf": csrf})
+    assert bad.status_code == 400 and "不能执行「办结」" in bad.text
+    declined = web.post(f"{site}/staff/item/{wj}", data={"action": "decline", "csrf": csrf, "reason": ""})
+    assert declined.status_code == 400 and "必须填写理由" in declined.text
+    reg = web.get(f"{site}/staff/reg", params={"q": "一事一案"}).text
+    assert "第五条 提案应当坚持一事一案，每件提案只能反映一个问题，不得将多个事项写入同一件提案。" in reg
+    section = re.search(r'href="(/staff/reg/section\?id=[^"]+)"', reg).group(1)
+    whole = web.get(f"{site}{section.replace('&amp;', '&')}").text
+    assert whole.index("第五条") < whole.index("第六条") < whole.index("第十二条")
+    with database.session() as s:
+        assert s.scalars(select(Submission).where(Submission.receipt_no == wj)).one().status == "submitted"
+        denied = [e for e in s.scalars(select(AuditEntry)) if e.action == "access_denied"]
+        assert {e.target for e in denied} >= {
+            f"POST /staff/item/{wj}",
+            "GET /staff/audit",
+            f"CSRF POST /staff/item/{wj}",
+        }
