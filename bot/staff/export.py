@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,10 +13,16 @@ from bot.exports import write_table
 from bot.exports.writers import csv_chunks
 from bot.staff.models import Assignment, SubmissionReply
 from bot.storage.models import Member, Submission
+from bot.suggestions.service import TIMEZONE
 from bot.suggestions.types import catalog
 
 HEADER = ["受理编号", "类型", "标题", "委员", "界别", "状态", "主办单位", "协办单位", "答复等级", "答复内容",
           "答复时间", "录入人", "委员评价", "评价时间"]  # fmt: skip
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """Local (Asia/Shanghai) time without a zone: spreadsheets have no time zones."""
+    return moment.astimezone(TIMEZONE).replace(tzinfo=None) if moment is not None else None
 
 
 def rows(session: Session) -> Iterator[list[object]]:
@@ -37,7 +44,7 @@ def rows(session: Session) -> Iterator[list[object]]:
             item.receipt_no, cat.get(item.type).name, item.title, member.name if member else "",
             member.sector if member else "", cat.status_label(item.status),
             "、".join(b for b, r in bodies if r == "lead"), "、".join(b for b, r in bodies if r == "assist"),
-            reply.grade, reply.text, reply.created_at, reply.staff, reply.rating or "", reply.rated_at,
+            reply.grade, reply.text, _local(reply.created_at), reply.staff, reply.rating or "", _local(reply.rated_at),
         ]  # fmt: skip
 
 
