@@ -202,8 +202,29 @@ def test_staff_http_guard_csrf_and_escaping(site, database):
     section = re.search(r'href="(/staff/reg/section\?id=[^"]+)"', reg).group(1)
     whole = web.get(f"{site}{section.replace('&amp;', '&')}").text
     assert whole.index("第五条") < whole.index("第六条") < whole.index("第十二条")
+    # the micro-suggestion gets a reply; the member's web chat receives it with rating buttons and rates it
+    reply = web.post(
+        f"{site}/staff/item/{wj}", data={"action": "reply", "csrf": csrf, "reply": "已转交地铁集团研究。"}
+    )
+    assert reply.status_code == 200 and "已完成：录入答复" in reply.text
+    chat = requests.Session()
+    chat.cookies.set("lvzhi_web", "user2" * 4)
+    notes = chat.get(f"{site}/api/notifications").json()["replies"]
+    rating = [n for n in notes if n["buttons"]][0]
+    assert "已转交地铁集团研究。" in rating["html"]
+    assert [b["label"] for b in rating["buttons"][0]] == ["满意", "基本满意", "不满意"]
+    thanks = chat.post(f"{site}/api/press", json={"data": rating["buttons"][0][1]["data"]}).json()["replies"]
+    assert thanks[0]["html"] == "感谢您的评价：基本满意"
+    assert "基本满意" in web.get(f"{site}/staff/item/{wj}").text
+    download = web.get(f"{site}/staff/export/replies.csv")
+    assert download.headers["Content-Type"].startswith("text/csv")
+    assert wj in download.content.decode("utf-8-sig") and "基本满意" in download.content.decode("utf-8-sig")
+    overdue = web.get(f"{site}/staff/overdue")
+    assert overdue.status_code == 200 and "超过 <b>90</b> 天" in overdue.text
     with database.session() as s:
-        assert s.scalars(select(Submission).where(Submission.receipt_no == wj)).one().status == "submitted"
+        assert (
+            s.scalars(select(Submission).where(Submission.receipt_no == wj)).one().status == "answered"
+        )  # micro: no 委员评价 step
         denied = [e for e in s.scalars(select(AuditEntry)) if e.action == "access_denied"]
         assert {e.target for e in denied} >= {
             f"POST /staff/item/{wj}",
