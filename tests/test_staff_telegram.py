@@ -158,3 +158,21 @@ async def test_reg_returns_exact_wording_and_whole_section(harness, database):
     assert section.startswith("📖 《青川市政协提案工作条例》第二章 提案的提出（全节原文）")
     order = [section.index(a) for a in ("第五条 提案应当", "第六条 委员可以", "第十二条 提案审查")]
     assert order == sorted(order) and "第一条 为了加强" not in section
+
+
+async def test_staff_menu_and_bootstrap_admin_after_restart(harness, database):
+    await _staff(harness, database)
+    services = harness.services
+    services.settings = services.settings.model_copy(update={"admin_telegram_ids": "8005, x"})
+    for cached in ("staff_desk", "assistant"):
+        services.__dict__.pop(cached, None)
+    await harness.restart()
+    menus = [c.params for c in harness.api.calls if c.method == "setMyCommands" and c.params.get("scope")]
+    scoped = {str(m["scope"]["chat_id"]): [c["command"] for c in m["commands"]] for m in menus}
+    assert set(scoped) == {"8001", "8005"} and scoped["8001"][-2:] == ["queue", "reg"]
+    public = [
+        c.params for c in harness.api.calls if c.method == "setMyCommands" and not c.params.get("scope")
+    ]
+    assert "queue" not in [c["command"] for c in public[-1]["commands"]]
+    admin = SimMember(harness, 8005, "管理员")
+    assert sent(await admin.command("queue"))[0].params["text"] == t("queue_empty")

@@ -21,6 +21,7 @@ def _hash(token: str) -> str:
 def start(session: Session, account: StaffAccount, hours: float) -> tuple[str, str]:
     """A new session for the account: (cookie token, CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    session.execute(delete(StaffSession).where(StaffSession.expires_at <= utcnow()))  # expired logins go
     session.add(
         StaffSession(
             token_hash=_hash(token), account_id=account.id, csrf=csrf,

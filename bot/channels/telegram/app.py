@@ -59,6 +59,9 @@ async def start(app: Application) -> None:
     await asyncio.to_thread(lambda: services.db)  # migrate before the first update
     await app.initialize()
     await app.bot.set_my_commands([BotCommand(c, say(f"cmd_{c}")) for c in COMMANDS])
+    from bot.staff.telegram_menu import set_staff_menus
+
+    await set_staff_menus(app.bot, services, COMMANDS)  # staff chats also list /queue and /reg
     await app.start()
     app.bot_data["notifier"] = asyncio.create_task(deliver_forever(app.bot, services.db, s.notify_interval_s))
     if s.telegram_webhook_url:
