@@ -147,3 +147,34 @@ def test_decline_with_conversion_and_overdue_reminder(database):
         note = s.scalars(select(Notification).where(Notification.kind == "reminder")).one()
         assert note.chat_id == "9100" and "催办" in note.html
         assert s.scalars(select(AuditEntry).where(AuditEntry.action == "remind")).one().actor == "alice"
+
+
+def test_web_sessions_expire_end_and_die_with_the_account(database):
+    from bot.staff import sessions
+
+    with database.session() as s:
+        account = accounts.add(s, "root", "carol", "password 33", "staff")
+        live, csrf = sessions.start(s, account, hours=1)
+        stale, _ = sessions.start(s, account, hours=-1)
+    with database.session() as s:
+        assert sessions.resolve(s, live) == (Staff("carol", "staff", "carol", "web"), csrf)
+        assert sessions.resolve(s, stale) is None and sessions.resolve(s, "forged") is None
+        sessions.end(s, live)
+        assert sessions.resolve(s, live) is None
+        again, _ = sessions.start(s, accounts.get(s, "carol"), hours=1)
+        accounts.remove(s, "root", "carol")
+        assert sessions.resolve(s, again) is None
+
+
+def test_staff_commands_in_the_web_chat_are_refused(database):
+    from bot.chat.types import ChatRef
+    from bot.staff.chat import StaffDesk
+
+    desk = StaffDesk(frozenset({"42"}))
+    ref = ChatRef("web", "abc" * 6, "abc" * 6)
+    with database.session() as s:
+        ident = identity_for(s, "web", ref.user_id, ref.chat_id)
+        assert desk.on_command(s, ref, "queue", "")[0].html == "⛔ 此功能仅限工作人员使用。本次尝试已记录。"
+        assert desk.on_press(s, ident, ref, "st:a:TA-2026-0001:accept")[0].toast.startswith("⛔")
+        assert desk.on_command(s, ref, "help", "") is None and desk.on_press(s, ident, ref, "q:p:1:1") is None
+        assert [e.actor for e in audit.latest(s)] == [f"web:{ref.user_id}"] * 2
