@@ -178,3 +178,16 @@ def test_staff_commands_in_the_web_chat_are_refused(database):
         assert desk.on_press(s, ident, ref, "st:a:TA-2026-0001:accept")[0].toast.startswith("⛔")
         assert desk.on_command(s, ref, "help", "") is None and desk.on_press(s, ident, ref, "q:p:1:1") is None
         assert [e.actor for e in audit.latest(s)] == [f"web:{ref.user_id}"] * 2
+
+
+def test_prompted_values_are_parsed_from_staff_messages():
+    from bot.staff.chat import _parse
+
+    assert _parse("reply", "A\n已解决。") == review.ActionInput(grade="A", reply="已解决。")
+    assert _parse("reply", "b：正在解决") == review.ActionInput(grade="b", reply="正在解决")
+    assert _parse("reply", "App 已上线该功能") == review.ActionInput(
+        reply="App 已上线该功能"
+    )  # no grade (micro)
+    assert _parse("assign", "市住建局\n市财政局、市自然资源局") == review.ActionInput(
+        lead="市住建局", assisting=["市财政局", "市自然资源局"])  # fmt: skip
+    assert _parse("conv", "属于基层事务") == review.ActionInput(reason="属于基层事务", convert_to="opinion")

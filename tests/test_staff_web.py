@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot.members.service import identity_for
 from bot.staff import accounts
 from bot.staff.models import Assignment, AuditEntry
-from bot.storage.models import Member, Submission
+from bot.storage.models import Attachment, Member, Submission
 from bot.suggestions.service import submit
 
 PROPOSAL = {
@@ -171,9 +171,22 @@ def test_staff_pages_in_chromium(site, browser, database):
         )
 
 
-def test_staff_http_guard_csrf_and_escaping(site, database):
+def test_staff_http_guard_csrf_and_escaping(site, database, bot_services):
+    folder = bot_services.settings.data_dir / "attachments" / "501"
+    folder.mkdir(parents=True)
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8photo")
     with database.session() as s:
-        wj = s.scalars(select(Submission).where(Submission.type == "micro")).one().receipt_no
+        item = s.scalars(select(Submission).where(Submission.type == "micro")).one()
+        wj = item.receipt_no
+        kept = Attachment(submission_id=item.id, kind="photo", file_id="F1", file_name="现场照片.jpg",
+                          local_path=str(folder / "photo.jpg"))  # fmt: skip
+        outside = Attachment(
+            submission_id=item.id, kind="document", file_id="F2", file_name="x", local_path="/etc/passwd"
+        )
+        s.add_all([kept, outside])
+        s.flush()
+        kept_id, outside_id = kept.id, outside.id
+    assert requests.get(f"{site}/staff/attachment/{kept_id}", allow_redirects=False).status_code == 303
     anon = requests.post(f"{site}/staff/item/{wj}", data={"action": "accept"}, allow_redirects=False)
     assert anon.status_code == 403 and "仅限已登录的工作人员" in anon.text
     assert requests.get(f"{site}/staff/audit", allow_redirects=False).status_code == 303
@@ -190,6 +203,10 @@ def test_staff_http_guard_csrf_and_escaping(site, database):
     assert ok.status_code == 200 and ok.url.endswith("/staff/")
     item = web.get(f"{site}/staff/item/{wj}").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in item and "<script>" not in item
+    assert f'href="/staff/attachment/{kept_id}">现场照片.jpg</a>' in item
+    photo = web.get(f"{site}/staff/attachment/{kept_id}")
+    assert photo.content == b"\xff\xd8photo" and "attachment" in photo.headers["Content-Disposition"]
+    assert web.get(f"{site}/staff/attachment/{outside_id}").status_code == 404  # nothing outside the folder
     forged = web.post(f"{site}/staff/item/{wj}", data={"action": "accept", "csrf": "not-the-token"})
     assert forged.status_code == 403
     csrf = re.search(r'name="csrf" value="([^"]+)"', item).group(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 from sqlalchemy import delete, select
@@ -21,6 +22,7 @@ from bot.suggestions.types import catalog
 
 COMMANDS = ("queue", "reg")
 PER_PAGE = 8
+GRADED = re.compile(r"^([A-Za-z])(?:[\s、：:.，,]+|$)")
 PROMPTED = {
     "decline": "ask_reason",
     "conv": "ask_reason_convert",
@@ -205,11 +207,11 @@ def _parse(action: str, text: str) -> review.ActionInput:
     if action == "assign":
         lines = [line.strip() for line in text.replace("、", "\n").splitlines() if line.strip()]
         return review.ActionInput(lead=lines[0] if lines else "", assisting=lines[1:])
-    if action == "reply":
-        grade, _, rest = text.partition("\n")
-        if len(grade.strip()) != 1:  # "A 已解决……" on one line
-            grade, rest = text[:1], text[1:]
-        return review.ActionInput(grade=grade.strip(), reply=rest.strip(" ：:\n"))
+    if action == "reply":  # "A\n答复……" or "A 答复……"; a micro-suggestion's reply may have no grade
+        graded = GRADED.match(text)
+        if graded is None:
+            return review.ActionInput(reply=text)
+        return review.ActionInput(grade=graded.group(1), reply=text[graded.end() :].strip())
     if action == "conv":
         return review.ActionInput(reason=text, convert_to="opinion")
     return review.ActionInput(reason=text)

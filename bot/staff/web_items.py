@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 import math
 from datetime import date
-from urllib.parse import urlencode
+from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
@@ -14,8 +15,8 @@ from bot.staff.accounts import StaffError
 from bot.staff.item_view import member_label, when
 from bot.staff.queue import QueueFilter, queue, sectors
 from bot.staff.texts import t
-from bot.staff.web import _db_call, page, staff_required, web_page
-from bot.storage.models import Submission
+from bot.staff.web import HEADERS, _db_call, page, services_of, staff_required, web_page
+from bot.storage.models import Attachment, Submission
 from bot.suggestions.types import catalog
 
 PER_PAGE = 20
@@ -90,6 +91,14 @@ async def queue_page(request: web.Request) -> web.Response:
     return page(request, t("web_queue_title"), filters + table, 400 if bad else 200, flash)
 
 
+def _attachment_li(a: Attachment) -> str:
+    from html import escape
+
+    name = escape(a.file_name or a.file_id)
+    link = f'<a href="/staff/attachment/{a.id}">{name}</a>' if a.local_path else name
+    return f"<li>{link}（{escape(a.kind)}）</li>"
+
+
 def _item_body(s, item: Submission, csrf: str, form: dict) -> str:
     cat = catalog()
     stype = cat.get(item.type)
@@ -99,10 +108,7 @@ def _item_body(s, item: Submission, csrf: str, form: dict) -> str:
         f"<tr><th>{escape(f.label)}</th><td>{escape(item.fields.get(f.key) or '')}</td></tr>"
         for f in stype.fields
     )
-    attachments = (
-        "".join(f"<li>{escape(a.file_name or a.file_id)}（{escape(a.kind)}）</li>" for a in item.attachments)
-        or f"<li>{t('web_none')}</li>"
-    )
+    attachments = "".join(_attachment_li(a) for a in item.attachments) or f"<li>{t('web_none')}</li>"
     assignments = (
         "".join(
             f"<li>{t('role_' + a.role)}：{escape(a.body)} {escape(a.contact)}</li>"
@@ -209,8 +215,23 @@ async def item_action(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/staff/item/{receipt.strip().upper()}?done={action}")
 
 
+@staff_required
+async def attachment(request: web.Request) -> web.StreamResponse:
+    """An attachment's file, downloaded by the bot into data_dir/attachments (nothing outside it is served)."""
+    att_id = request.match_info["id"]
+    row = await _db_call(request, lambda s: s.get(Attachment, int(att_id)) if att_id.isdigit() else None)
+    root = (services_of(request).settings.data_dir / "attachments").resolve()
+    path = Path(row.local_path).resolve() if row is not None and row.local_path else None
+    if path is None or not path.is_relative_to(root) or not path.is_file():
+        raise web.HTTPNotFound(text=t("web_no_file"), headers=HEADERS)
+    name = quote(row.file_name or path.name)
+    headers = {**HEADERS, "Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
+    return web.FileResponse(path, headers=headers)
+
+
 def add_routes(app: web.Application) -> None:
     """The queue and item routes (relative to /staff/)."""
     app.router.add_get("/", queue_page)
     app.router.add_get("/item/{receipt}", item_page)
     app.router.add_post("/item/{receipt}", item_action)
+    app.router.add_get("/attachment/{id}", attachment)
