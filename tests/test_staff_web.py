@@ -238,6 +238,17 @@ def test_staff_http_guard_csrf_and_escaping(site, database, bot_services):
     assert wj in download.content.decode("utf-8-sig") and "基本满意" in download.content.decode("utf-8-sig")
     overdue = web.get(f"{site}/staff/overdue")
     assert overdue.status_code == 200 and "超过 <b>90</b> 天" in overdue.text
+    guesser = requests.Session()
+    codes = []
+    for n in range(11):  # password guessing is throttled per client and username
+        guesser.get(f"{site}/staff/login")
+        data = {
+            "csrf": guesser.cookies.get("lvzhi_staff_login"),
+            "username": "xiaoli",
+            "password": f"guess {n}",
+        }
+        codes.append(guesser.post(f"{site}/staff/login", data=data).status_code)
+    assert codes == [401] * 9 + [429, 429]  # the earlier good login of this client counted as one attempt
     with database.session() as s:
         assert (
             s.scalars(select(Submission).where(Submission.receipt_no == wj)).one().status == "answered"

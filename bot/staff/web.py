@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.channels.flood import FloodLimiter
 from bot.channels.web.app import SERVICES
 from bot.prompts import render
 from bot.staff import audit, sessions
@@ -23,7 +24,10 @@ from bot.staff.accounts import Staff, authenticate
 from bot.staff.texts import t
 
 COOKIE = "lvzhi_staff"
-LOGIN_COOKIE = "lvzhi_staff_login"  # double-submit token of the login form (no session yet)
+LOGIN_COOKIE = "lvzhi_staff_login"
+LOGIN_LIMIT = web.AppKey(
+    "staff_login_limit", FloodLimiter
+)  # login attempts per client and username  # double-submit token of the login form (no session yet)
 STATIC = Path(__file__).resolve().parent / "static"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HEADERS = {
@@ -130,6 +134,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await login_form(request, t("web_login_expired"), 403, next_url=str(form.get("next", "")))
     username, password = str(form.get("username", ""))[:64], str(form.get("password", ""))[:200]
     hours = services_of(request).settings.staff_session_hours
+    if request.app[LOGIN_LIMIT].check(f"{request.remote}|{username}") != "ok":  # password guessing
+        await _db_call(request, audit.denied, _client(request), "web", f"login throttled staff:{username}")
+        return await login_form(request, t("web_login_throttled"), 429, username, str(form.get("next", "")))
 
     def check(s):
         account = authenticate(s, username, password)
@@ -174,6 +181,7 @@ def add_staff_pages(app: web.Application) -> web.Application:
     from bot.staff import web_items, web_tools
 
     staff_app = web.Application()
+    staff_app[LOGIN_LIMIT] = FloodLimiter(max_events=10, window_s=15 * 60)
     staff_app.router.add_get("/login", login_form)
     staff_app.router.add_post("/login", login)
     staff_app.router.add_post("/logout", logout)
