@@ -24,7 +24,10 @@ def _id() -> sa.Column:
 
 def _fk(table: str, column: str, target: str) -> sa.Column:
     return sa.Column(
-        column, sa.Integer(), sa.ForeignKey(f"{target}.id", name=f"fk_{table}_{column}_{target}"), nullable=False
+        column,
+        sa.Integer(),
+        sa.ForeignKey(f"{target}.id", name=f"fk_{table}_{column}_{target}"),
+        nullable=False,
     )
 
 
