@@ -191,3 +191,39 @@ def test_prompted_values_are_parsed_from_staff_messages():
     assert _parse("assign", "市住建局\n市财政局、市自然资源局") == review.ActionInput(
         lead="市住建局", assisting=["市财政局", "市自然资源局"])  # fmt: skip
     assert _parse("conv", "属于基层事务") == review.ActionInput(reason="属于基层事务", convert_to="opinion")
+
+
+def test_two_staff_accepting_at_once_move_the_item_once(database):
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    from bot.staff.models import AuditEntry
+
+    with database.session() as s:
+        _, item = _member_item(s)
+        receipt = item.receipt_no
+    barrier, outcomes = threading.Barrier(2), []
+
+    def act(name: str) -> None:
+        barrier.wait()
+        try:
+            with database.session() as s:
+                review.perform(s, Staff(name, "staff", channel="web"), receipt, "accept")
+            outcomes.append("ok")
+        except (StaffError, OperationalError) as exc:  # PostgreSQL: illegal by then; SQLite: a stale snapshot
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=act, args=(n,)) for n in ("a", "b")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert outcomes.count("ok") == 1, outcomes
+    with database.session() as s:
+        assert [h.to_status for h in review.load(s, receipt).history] == [
+            "submitted",
+            "reviewing",
+            "accepted",
+        ]
+        assert len(s.scalars(select(AuditEntry).where(AuditEntry.action == "accept")).all()) == 1

@@ -15,7 +15,7 @@ from bot.suggestions.workflow import allowed_moves
 
 def rate(session: Session, ident: ChatIdentity, reply_id: str, value: str) -> list[Reply]:
     """Store the member's rating of a reply to their own item (once); a forged or stale button is refused."""
-    row = session.get(SubmissionReply, int(reply_id)) if reply_id.isdigit() else None
+    row = session.get(SubmissionReply, int(reply_id), with_for_update=True) if reply_id.isdigit() else None
     item = session.get(Submission, row.submission_id) if row is not None else None
     own = item is not None and (
         item.identity_id == ident.id or (ident.member_id is not None and item.member_id == ident.member_id)

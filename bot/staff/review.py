@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.records.recorder import sync_submission
@@ -86,6 +86,12 @@ def perform(
 ) -> str:
     """Run one staff action on an item: check it is legal, move the status, notify the member, audit it."""
     data = data or ActionInput()
+    # Two staff acting on one item at once take turns: a no-op UPDATE first locks the row (PostgreSQL) or takes
+    # SQLite's write lock before anything is read, so the second one sees the first one's move.
+    number = receipt.strip().upper()
+    session.execute(
+        update(Submission).where(Submission.receipt_no == number).values(updated_at=Submission.updated_at)
+    )
     item = load(session, receipt)
     if action not in ACTION_TARGETS:
         raise StaffError(t("err_action", action=action))
