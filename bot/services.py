@@ -58,6 +58,13 @@ class Services:
         )
 
     @cached_property
+    def broadcasts(self):  # -> bot.campaigns.background.Broadcasts
+        """Campaign broadcasts started from the staff pages (`lvzhi serve` attaches its Telegram bot)."""
+        from bot.campaigns.background import Broadcasts
+
+        return Broadcasts()
+
+    @cached_property
     def staff_desk(self):  # -> bot.staff.chat.StaffDesk
         """Staff in chats: /queue, /reg and the review buttons (bootstrap admins from settings)."""
         from bot.staff.accounts import admin_ids

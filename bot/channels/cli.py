@@ -42,9 +42,11 @@ async def serve(services, host: str, port: int, telegram: bool, stop: asyncio.Ev
 
         tg = tg_app.build_application(services)
         await tg_app.start(tg)
+        services.broadcasts.attach(tg.bot)  # staff pages can start invitation broadcasts
     try:
         await stop.wait()
     finally:
+        await services.broadcasts.stop()
         campaigns.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await campaigns

@@ -178,7 +178,7 @@ async def _to_index(request: web.Request) -> web.StreamResponse:
 
 def add_staff_pages(app: web.Application) -> web.Application:
     """Mount the staff pages under /staff/ on the web server; the sub-app, for more staff routes."""
-    from bot.staff import web_items, web_tools
+    from bot.staff import web_campaigns, web_items, web_tools
 
     staff_app = web.Application()
     staff_app[LOGIN_LIMIT] = FloodLimiter(max_events=10, window_s=15 * 60)
@@ -188,6 +188,7 @@ def add_staff_pages(app: web.Application) -> web.Application:
     staff_app.router.add_static("/static/", STATIC)
     web_items.add_routes(staff_app)
     web_tools.add_routes(staff_app)
+    web_campaigns.add_routes(staff_app)
     app.router.add_get("/staff", _to_index)
     app.add_subapp("/staff/", staff_app)
     return staff_app

@@ -1,0 +1,282 @@
+"""Staff web pages for campaigns: the list and create form, the report page, open/close, broadcast, exports."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import tempfile
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.campaigns import report, service
+from bot.campaigns.models import Campaign, CampaignDelivery
+from bot.campaigns.service import CampaignError
+from bot.exports.writers import csv_chunks, write_xlsx
+from bot.staff import audit, campaign_view
+from bot.staff.texts import t
+from bot.staff.web import HEADERS, _db_call, page, services_of, staff_required, web_page
+from bot.storage.models import Submission, utcnow
+
+CHUNK = 64 * 1024
+
+
+def _state(c: Campaign) -> dict:
+    return {"status": c.status, "starts_at": service.local(c.starts_at), "ends_at": service.local(c.ends_at)}
+
+
+def _split_sectors(text: str) -> list[str]:
+    return [s.strip() for s in text.replace("，", "、").replace(",", "、").split("、") if s.strip()]
+
+
+def _list_rows(s) -> list[dict]:
+    answers = dict(
+        s.execute(
+            select(Submission.campaign_id, func.count())
+            .where(Submission.campaign_id.is_not(None), Submission.type == "campaign")
+            .group_by(Submission.campaign_id)
+        ).all()
+    )
+    deliveries: dict[int, dict[str, int]] = {}
+    for cid, state, n in s.execute(
+        select(CampaignDelivery.campaign_id, CampaignDelivery.state, func.count()).group_by(
+            CampaignDelivery.campaign_id, CampaignDelivery.state
+        )
+    ):
+        deliveries.setdefault(cid, {})[state] = n
+    return [
+        dict(id=c.id, title=c.title, audience=service.audience_of(c).describe(), starts=service.local(c.starts_at),
+             ends=service.local(c.ends_at), status=service.STATUS_LABELS.get(service.status_at(c), c.status),
+             answers=answers.get(c.id, 0), **{k: deliveries.get(c.id, {}).get(k, 0)
+                                              for k in ("sent", "failed", "blocked", "unknown")})
+        for c in service.list_all(s)
+    ]  # fmt: skip
+
+
+async def _list_page(request: web.Request, form: dict, flash: str = "", status: int = 200) -> web.Response:
+    rows, known = await _db_call(request, lambda s: (_list_rows(s), sorted(service.known_sectors(s))))
+    body = web_page(
+        "campaigns_list",
+        rows_html=campaign_view.list_rows(rows),
+        form_html=campaign_view.create_form(request["csrf"], known, form),
+    )
+    return page(request, t("web_campaigns_title"), body, status, flash)
+
+
+@staff_required
+async def campaigns_page(request: web.Request) -> web.Response:
+    """All campaigns with answers and broadcast counts, and the create form."""
+    return await _list_page(request, {})
+
+
+@staff_required
+async def create_campaign(request: web.Request) -> web.StreamResponse:
+    """Create a campaign (the service's checks and messages); a refused form keeps what was typed."""
+    form = {k: str(v)[:5000] for k, v in request["form"].items() if k != "csrf"}
+    staff = request["staff"]
+
+    def create(s):
+        start = form.get("start", "").strip()
+        starts = service.parse_time(start) if start else utcnow()
+        ends = service.parse_time(form.get("end", ""), end_of_day=True)
+        c = service.create(
+            s, form.get("title", ""), starts, ends, description=form.get("description", ""),
+            audience=form.get("audience", "members").strip().lower(),
+            sectors=_split_sectors(form.get("sectors", "")), created_by=staff.username,
+        )  # fmt: skip
+        after = {"title": c.title, "audience": service.audience_of(c).as_json(), **_state(c)}
+        audit.record(s, staff.username, "campaign_create", f"campaign:{c.id}", None, after, channel="web")
+        return c.id
+
+    try:
+        campaign_id = await _db_call(request, create)
+    except CampaignError as exc:
+        return await _list_page(request, form, web_page("flash_error", text=str(exc)), 400)
+    raise web.HTTPSeeOther(f"/staff/campaigns/{campaign_id}?done=created", headers=HEADERS)
+
+
+def _flash(request: web.Request, rep: report.CampaignReport) -> str:
+    done = request.query.get("done", "")
+    texts = {
+        "created": lambda: t("web_campaign_created", id=rep.id, title=rep.title),
+        "open": lambda: t("web_campaign_opened", ends=rep.ends_at),
+        "close": lambda: t("web_campaign_closed"),
+    }
+    return web_page("flash_ok", text=html.unescape(texts[done]())) if done in texts else ""
+
+
+async def _report_page(
+    request: web.Request, flash: str = "", status: int = 200, until: str = ""
+) -> web.Response:
+    cid = request.match_info["id"]
+    bcast = services_of(request).broadcasts
+
+    def build(s):
+        rep = report.build(s, cid)
+        c = service.get(s, rep.id)
+        counts = dict(
+            s.execute(
+                select(CampaignDelivery.state, func.count())
+                .where(CampaignDelivery.campaign_id == c.id)
+                .group_by(CampaignDelivery.state)
+            ).all()
+        )
+        return rep, c.description, c.status, counts
+
+    try:
+        rep, description, raw_status, counts = await _db_call(request, build)
+    except CampaignError as exc:
+        return page(request, t("web_campaigns_title"), "", 404, web_page("flash_error", text=str(exc)))
+    settings = services_of(request).settings
+    parts = {
+        "links": campaign_view.links_html(
+            service.links(rep.id, settings.bot_username, str(request.url.origin()))
+        ),
+        "actions": campaign_view.actions_html(rep.id, raw_status, request["csrf"], until),
+        "broadcast": campaign_view.broadcast_html(rep.id, counts, request["csrf"], bcast),
+    }
+    pg = request.query.get("page", "1")
+    body = campaign_view.report_body(rep, description, parts, int(pg) if pg.isdigit() else 1)
+    title = t("web_campaign_title", id=rep.id, title=rep.title)
+    return page(request, title, body, status, flash or _flash(request, rep))
+
+
+@staff_required
+async def report_page(request: web.Request) -> web.Response:
+    """The report: charts by day, sector, category and theme, themes, answers, links, actions, broadcast."""
+    return await _report_page(request)
+
+
+async def _change(request: web.Request, action: str, until: str = "") -> web.StreamResponse:
+    """Open or close now, audited with before → after."""
+    staff, cid = request["staff"], request.match_info["id"]
+
+    def run(s):
+        c = service.get(s, cid)
+        before = _state(c)
+        if action == "open":
+            service.open_now(s, c.id, service.parse_time(until, end_of_day=True) if until else None)
+        else:
+            service.close_now(s, c.id)
+        audit.record(
+            s, staff.username, f"campaign_{action}", f"campaign:{c.id}", before, _state(c), channel="web"
+        )
+        return c.id
+
+    try:
+        campaign_id = await _db_call(request, run)
+    except CampaignError as exc:
+        return await _report_page(request, web_page("flash_error", text=str(exc)), 400, until)
+    raise web.HTTPSeeOther(f"/staff/campaigns/{campaign_id}?done={action}", headers=HEADERS)
+
+
+@staff_required
+async def open_campaign(request: web.Request) -> web.StreamResponse:
+    """Open now (optionally with a new end)."""
+    return await _change(request, "open", str(request["form"].get("until", "")).strip()[:40])
+
+
+@staff_required
+async def close_campaign(request: web.Request) -> web.StreamResponse:
+    """Close now; later answers are refused."""
+    return await _change(request, "close")
+
+
+@staff_required
+async def broadcast(request: web.Request) -> web.StreamResponse:
+    """Start the invitation broadcast in the background of this process (audited)."""
+    services, staff = services_of(request), request["staff"]
+    cid = request.match_info["id"]
+    resend = request["form"].get("resend_unknown") == "1"
+    if not services.broadcasts.available:
+        text = t("web_campaign_no_bot", command=f"lvzhi campaigns broadcast {cid}")
+        return await _report_page(request, web_page("flash_error", text=html.unescape(text)), 400)
+    try:
+        prepared = await services.broadcasts.start(services.db, cid, resend)
+    except CampaignError as exc:
+        return await _report_page(request, web_page("flash_error", text=str(exc)), 400)
+    after = {"recipients": prepared.total, "added": prepared.added, "resend_unknown": resend}
+    await _db_call(
+        request, audit.record, staff.username, "campaign_broadcast", f"campaign:{prepared.campaign_id}",
+        None, after, "web",
+    )  # fmt: skip
+    text = t("web_campaign_broadcast_started", total=prepared.total, added=prepared.added)
+    return await _report_page(request, web_page("flash_ok", text=html.unescape(text)))
+
+
+async def _stream(request: web.Request, resp: web.StreamResponse, produce) -> None:
+    """Write the byte chunks that produce(put) makes in a worker thread, with back-pressure."""
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
+    loop = asyncio.get_running_loop()
+
+    def put(chunk: bytes | None) -> None:
+        asyncio.run_coroutine_threadsafe(queue.put(chunk), loop).result()
+
+    def work() -> None:
+        try:
+            produce(put)
+        finally:
+            put(None)
+
+    producer = asyncio.create_task(asyncio.to_thread(work))
+    while (chunk := await queue.get()) is not None:
+        await resp.write(chunk)
+    await producer
+
+
+@staff_required
+async def export(request: web.Request) -> web.StreamResponse:
+    """A campaign's answers as a streamed CSV or XLSX download (formula-like cells neutralised; audited)."""
+    fmt, staff = request.match_info["fmt"], request["staff"]
+
+    def check(s):
+        c = service.get(s, request.match_info["id"])
+        audit.record(s, staff.username, "campaign_export", f"campaign:{c.id}", None, {"format": fmt}, "web")
+        return c.id
+
+    try:
+        cid = await _db_call(request, check)
+    except CampaignError as exc:
+        raise web.HTTPNotFound(text=html.unescape(str(exc)), headers=HEADERS) from None
+    db = services_of(request).db
+    mime = "text/csv; charset=utf-8" if fmt == "csv" else (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    name = f"campaign-{cid}-answers.{fmt}"
+    resp = web.StreamResponse(
+        headers={**HEADERS, "Content-Type": mime, "Content-Disposition": f'attachment; filename="{name}"'}
+    )
+    await resp.prepare(request)
+
+    def produce(put) -> None:
+        with db.session() as s:
+            rows = report.export_rows(s, cid)
+            if fmt == "csv":
+                for chunk in csv_chunks(rows, report.EXPORT_HEADER):
+                    put(chunk)
+                return
+            fd, tmp = tempfile.mkstemp(suffix=".xlsx")  # XLSX is a zip: written to disk, then streamed
+            os.close(fd)
+            try:
+                write_xlsx(rows, Path(tmp), report.EXPORT_HEADER, sheet="征集意见")
+                with open(tmp, "rb") as handle:
+                    while chunk := handle.read(CHUNK):
+                        put(chunk)
+            finally:
+                os.unlink(tmp)
+
+    await _stream(request, resp, produce)
+    await resp.write_eof()
+    return resp
+
+
+def add_routes(app: web.Application) -> None:
+    """The campaign routes (relative to /staff/)."""
+    app.router.add_get("/campaigns", campaigns_page)
+    app.router.add_post("/campaigns", create_campaign)
+    app.router.add_get(r"/campaigns/{id:\d+}", report_page)
+    app.router.add_post(r"/campaigns/{id:\d+}/open", open_campaign)
+    app.router.add_post(r"/campaigns/{id:\d+}/close", close_campaign)
+    app.router.add_post(r"/campaigns/{id:\d+}/broadcast", broadcast)
+    app.router.add_get(r"/campaigns/{id:\d+}/export.{fmt:csv|xlsx}", export)
