@@ -238,6 +238,8 @@ def test_campaign_pages_in_chromium(site, browser, database, bot_services):  # n
     _click(browser, "act-close")
     assert browser.find_element(By.ID, "status").text == "已结束"
     assert not browser.find_elements(By.ID, "act-close")
+    assert _counts(_chart(browser, "chart-theme")) == themes  # the clustering reused from memory
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#themes .theme")) == len(rep.themes)
     browser.get(f"{url}/staff/campaigns")
     row = browser.find_element(By.CSS_SELECTOR, "#campaigns tbody tr")
     cells = {c: row.find_element(By.CLASS_NAME, c).text for c in ("status", "answers", "sent", "blocked")}

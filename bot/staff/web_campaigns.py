@@ -6,6 +6,7 @@ import asyncio
 import html
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from aiohttp import web
@@ -97,6 +98,35 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/staff/campaigns/{campaign_id}?done=created", headers=HEADERS)
 
 
+_THEMES: dict[tuple[str, int, int, int], tuple[list, int, dict[str, int | None]]] = {}
+THEME_CACHE = 16  # campaigns whose clustering is kept in memory
+_THEMES_LOCK = threading.Lock()
+
+
+def _report_with_themes(s, cid: int) -> report.CampaignReport:
+    """report.build, with the clustering reused while no answer was added (reloads during a broadcast are cheap)."""
+    n, last = s.execute(
+        select(func.count(), func.max(Submission.id)).where(
+            Submission.campaign_id == cid, Submission.type == "campaign"
+        )
+    ).one()
+    key = (str(s.get_bind().url), cid, n, last or 0)
+    with _THEMES_LOCK:
+        cached = _THEMES.get(key)
+    if cached is None:
+        rep = report.build(s, cid)
+        with _THEMES_LOCK:
+            if len(_THEMES) >= THEME_CACHE:
+                _THEMES.pop(next(iter(_THEMES)))
+            _THEMES[key] = (rep.themes, rep.unclustered, {a.receipt: a.theme for a in rep.answers})
+        return rep
+    rep = report.build(s, cid, cluster=False)
+    rep.themes, rep.unclustered, themes = cached
+    for a in rep.answers:
+        a.theme = themes.get(a.receipt)
+    return rep
+
+
 def _flash(request: web.Request, rep: report.CampaignReport) -> str:
     done = request.query.get("done", "")
     texts = {
@@ -114,7 +144,7 @@ async def _report_page(
     bcast = services_of(request).broadcasts
 
     def build(s):
-        rep = report.build(s, cid)
+        rep = _report_with_themes(s, int(cid))
         c = service.get(s, rep.id)
         counts = dict(
             s.execute(
