@@ -23,7 +23,7 @@ from sqlalchemy import select
 from test_staff_web import _click, _login, browser  # noqa: F401  (the headless Chromium fixture)
 
 from bot.campaigns import report
-from bot.campaigns.models import Campaign
+from bot.campaigns.models import Campaign, CampaignDelivery
 from bot.campaigns.service import TIMEZONE
 from bot.members.service import identity_for
 from bot.staff import accounts
@@ -302,3 +302,64 @@ def _csrf(text: str) -> str:
     import re
 
     return re.search(r'name="csrf" value="([^"]+)"', text).group(1)
+
+
+async def test_serve_attaches_its_telegram_bot_for_broadcasts(bot_services, database, monkeypatch) -> None:
+    """`lvzhi serve` with its bot: the report page offers the button; the run goes through the serving bot."""
+    import aiohttp
+    from tg_standin import BotApiStandIn
+
+    from bot.campaigns.service import create
+    from bot.channels.cli import serve
+    from bot.channels.telegram import app as tg_app
+
+    standin = BotApiStandIn()
+    real = tg_app.build_application
+    monkeypatch.setattr(tg_app, "build_application", lambda services: real(services, standin))
+    with database.session() as s:
+        accounts.add(s, "admin", "xiaoli", "staff password", "staff", "李干部")
+        for n in range(4):
+            m = Member(name=f"委员{n}", sector="经济界", phone=f"1380000{n:04d}")
+            s.add(m)
+            s.flush()
+            s.add(ChatIdentity(channel="telegram", external_id=str(7100 + n), chat_id=str(7100 + n),
+                               member_id=m.id, bound_at=utcnow()))  # fmt: skip
+        cid = create(s, "征集活动", utcnow(), utcnow() + timedelta(days=1)).id
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(bot_services, "127.0.0.1", port, True, stop))
+    try:
+        for _ in range(200):
+            if bot_services.broadcasts.available:
+                break
+            await asyncio.sleep(0.05)
+        base = f"http://127.0.0.1:{port}/staff"
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(f"{base}/login") as r:
+                token = r.cookies["lvzhi_staff_login"].value
+            login = {"csrf": token, "username": "xiaoli", "password": "staff password"}
+            async with http.post(f"{base}/login", data=login) as r:
+                assert r.status == 200
+            async with http.get(f"{base}/campaigns/{cid}") as r:
+                page = await r.text()
+            assert 'id="act-broadcast"' in page and "lvzhi campaigns broadcast" not in page
+            async with http.post(f"{base}/campaigns/{cid}/broadcast", data={"csrf": _csrf(page)}) as r:
+                assert r.status == 200 and "共 4 位对象（本次新增 4）" in await r.text()
+
+            for _ in range(200):  # progress by reloading the page
+                async with http.get(f"{base}/campaigns/{cid}") as r:
+                    page = await r.text()
+                if "正在后台发送" not in page:
+                    break
+                await asyncio.sleep(0.05)
+            assert 'id="b-sent">4<' in page and "没有正在进行的发送" in page
+    finally:
+        stop.set()
+        await server
+    invitations = [c for c in standin.calls if c.method == "sendMessage" and "征集活动" in c.params["text"]]
+    assert sorted(str(c.params["chat_id"]) for c in invitations) == [str(7100 + n) for n in range(4)]
+    assert bot_services.broadcasts.tasks == {}  # stopped with the server
+    with database.session() as s:
+        assert sorted(s.scalars(select(CampaignDelivery.state))) == ["sent"] * 4

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.campaigns import invite
-from bot.campaigns.broadcast import BroadcastResult
 from bot.campaigns.telegram_send import telegram_sender
 from bot.storage import Database
 
@@ -22,12 +21,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Broadcasts:
-    """The bot to send with (None: not in this process), running runs and the last outcome per campaign."""
+    """The bot to send with (None: not in this process), the runs per campaign and the last error of each."""
 
     bot: object | None = None
     rate: float = 25.0
     tasks: dict[int, asyncio.Task] = field(default_factory=dict)
-    results: dict[int, BroadcastResult] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)
 
     def attach(self, bot: object | None) -> None:
@@ -65,7 +63,7 @@ class Broadcasts:
             log.error("campaign %s broadcast stopped: %r", campaign_id, task.exception())
             self.errors[campaign_id] = str(task.exception())[:300]
         else:
-            self.results[campaign_id] = task.result()[1]
+            log.info("campaign %s broadcast finished: %s", campaign_id, task.result()[1].counts)
 
     async def stop(self) -> None:
         """Cancel the runs (rows mid-send become `unknown` on the next run, never resent by themselves)."""
