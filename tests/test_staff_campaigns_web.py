@@ -288,11 +288,27 @@ def test_campaign_pages_refuse_strangers_members_and_forged_posts(site, database
         "end": "2099-01-01"})  # fmt: skip
     assert bad.status_code == 400 and "未知的界别「文艺界」" in bad.text
     assert 'value="&lt;i&gt;活动&lt;/i&gt;"' in bad.text and "<i>活动</i>" not in bad.text
+    csrf = _csrf(page.text)
+    closed = staff.post(f"{url}/staff/campaigns/{cid}/close", data={"csrf": csrf})
+    assert (
+        closed.status_code == 200 and 'id="status">已结束<' in closed.text and "act-close" not in closed.text
+    )
+    again = staff.post(f"{url}/staff/campaigns/{cid}/open", data={"csrf": csrf})  # the end has passed
+    assert again.status_code == 400 and "重新开放请用 --until 指定新的结束时间" in again.text
+    typo = staff.post(f"{url}/staff/campaigns/{cid}/open", data={"csrf": csrf, "until": "2099-13-01"})
+    assert typo.status_code == 400 and 'value="2099-13-01"' in typo.text  # kept
+    reopened = staff.post(f"{url}/staff/campaigns/{cid}/open", data={"csrf": csrf, "until": "2099-01-01"})
+    assert reopened.status_code == 200 and "征集活动已开放，截止 2099-01-02 00:00" in reopened.text
     with database.session() as s:
-        assert (
-            s.get(Campaign, cid).status == "open"
-            and s.scalar(select(Campaign.id).where(Campaign.id != cid)) is None
-        )
+        assert s.get(Campaign, cid).status == "open"
+        assert s.scalar(select(Campaign.id).where(Campaign.id != cid)) is None
+        changes = [
+            (e.action, e.before["status"], e.after["status"])
+            for e in s.scalars(
+                select(AuditEntry).where(AuditEntry.target == f"campaign:{cid}").order_by(AuditEntry.id)
+            )
+        ]
+        assert changes == [("campaign_close", "open", "closed"), ("campaign_open", "closed", "open")]
         denied = {e.target for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "access_denied"))}
     assert {f"GET /staff/campaigns/{cid}", f"POST /staff/campaigns/{cid}/close",
             f"CSRF POST /staff/campaigns/{cid}/close", "CSRF POST /staff/campaigns"} <= denied  # fmt: skip
@@ -363,3 +379,18 @@ async def test_serve_attaches_its_telegram_bot_for_broadcasts(bot_services, data
     assert bot_services.broadcasts.tasks == {}  # stopped with the server
     with database.session() as s:
         assert sorted(s.scalars(select(CampaignDelivery.state))) == ["sent"] * 4
+
+
+def test_answers_are_paged() -> None:
+    from bot.campaigns.report import AnswerRow, CampaignReport
+    from bot.staff.campaign_view import ANSWERS_PER_PAGE, answers_html
+
+    rows = [AnswerRow(f"ZJ-2026-{n:04d}", "2026-05-01 09:00", "2026-05-01", "委员", "经济界", "其他",
+                      f"意见{n}", "", "提交") for n in range(1, 121)]  # fmt: skip
+    rep = CampaignReport(1, "活动", "进行中", "全体委员", "", "", 120, [], [], [], answers=rows)
+    first, pager = answers_html(rep, 1)
+    assert first.count("<tr>") == ANSWERS_PER_PAGE == 50
+    assert "ZJ-2026-0050" in first and "ZJ-2026-0051" not in first
+    assert "1/3" in pager and 'href="/staff/campaigns/1?page=2#answers"' in pager and 'id="prev"' not in pager
+    last, pager = answers_html(rep, 9)  # past the end: the last page
+    assert last.count("<tr>") == 20 and "ZJ-2026-0120" in last and "3/3" in pager and 'id="next"' not in pager
