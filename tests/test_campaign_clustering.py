@@ -133,3 +133,14 @@ def test_dense_vectors_as_a_weighted_part_keep_themes(answers) -> None:
     result = cluster_answers(texts, embed=embed, dense_weight=0.2)
     assert calls == [len(texts)]
     assert adjusted_rand(labels_of(result, len(texts)), truth) >= 0.7
+
+
+def test_links_addresses_and_phone_numbers_are_not_themes():
+    """Contact details pasted into answers must not become a theme's label."""
+    from bot.campaigns.features import text_terms
+
+    terms = text_terms(
+        "建议增加停车位，详见 https://example.com/a?b=1 ，联系 zhang@example.com 或 138-1234-5678"
+    )
+    assert "停车位" in terms
+    assert not any(t in terms for t in ("https", "example", "com", "zhang", "138", "1234", "5678"))

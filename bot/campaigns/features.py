@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,8 +21,12 @@ class TermMatrix:
     is_word: np.ndarray
 
 
+_NOT_TOPIC = re.compile(r"(https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+|\d[\d\- ]{6,}\d")
+
+
 def text_terms(text: str) -> list[str]:
-    """The terms of one text: words plus prefixed Han bigrams."""
+    """The terms of one text: words plus prefixed Han bigrams (links, e-mail addresses and phone numbers left out)."""
+    text = _NOT_TOPIC.sub(" ", text)
     return words(text) + bigrams(text)
 
 
