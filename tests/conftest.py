@@ -54,3 +54,4 @@ def make_settings(tmp_path):
 from bot_fixtures import bot_services, harness, kb_settings, real_answerer  # noqa: E402, F401
 from kb_fixtures import sample_answerer, sample_settings, seeds_answerer, seeds_settings  # noqa: E402, F401
 from storage_fixtures import database, db_url, pg_base_url  # noqa: E402, F401
+from web_fixtures import browser  # noqa: E402, F401

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
+from web_fixtures import serve_web_app
 
 from bot.storage.models import QALog, Submission
 
@@ -19,37 +14,8 @@ from bot.storage.models import QALog, Submission
 @pytest.fixture
 def web_url(bot_services):
     """The web chat served by aiohttp on a free loopback port (its own event loop in a thread)."""
-    from aiohttp import web
-
-    from bot.channels.web.app import build_web_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(build_web_app(bot_services))
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}/"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-
-
-@pytest.fixture
-def browser(tmp_path):
-    """Headless Debian Chromium."""
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'chromium'}"):  # fmt: skip
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    yield driver
-    driver.quit()
+    with serve_web_app(bot_services) as (base, _loop):
+        yield f"{base}/"
 
 
 def _bot_bubbles(driver) -> list:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -20,7 +19,8 @@ from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
-from test_staff_web import _click, _login, browser  # noqa: F401  (the headless Chromium fixture)
+from test_staff_web import _click, _login
+from web_fixtures import serve_web_app
 
 from bot.campaigns import report
 from bot.campaigns.models import Campaign, CampaignDelivery
@@ -52,10 +52,7 @@ def _run(loop: asyncio.AbstractEventLoop, coro):
 @pytest.fixture
 def site(bot_services, database):
     """The web server with a staff account, six bound members, and (when asked) a Telegram bot to send with."""
-    from aiohttp import web
     from telegram import Bot
-
-    from bot.channels.web.app import build_web_app
 
     with database.session() as s:
         accounts.add(s, "admin", "xiaoli", "staff password", "staff", "李干部")
@@ -70,41 +67,30 @@ def site(bot_services, database):
                 n += 1
         web_ident = identity_for(s, "web", "member-cookie" * 3, "member-cookie" * 3)
         web_ident.member_id = m.id
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(build_web_app(bot_services))
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    state = {"url": f"http://127.0.0.1:{port}", "loop": loop, "api": None, "bot": None}
+    with serve_web_app(bot_services) as (url, loop):
+        state = {"url": url, "loop": loop, "api": None, "bot": None}
 
-    def attach_bot() -> LoopbackBotAPI:
-        async def start():
-            api = LoopbackBotAPI(blocked={BLOCKED})
-            bot = Bot("123456:LOOPBACK", base_url=await api.start())
-            await bot.initialize()
-            bot_services.broadcasts.attach(bot)
-            return api, bot
+        def attach_bot() -> LoopbackBotAPI:
+            async def start():
+                api = LoopbackBotAPI(blocked={BLOCKED})
+                bot = Bot("123456:LOOPBACK", base_url=await api.start())
+                await bot.initialize()
+                bot_services.broadcasts.attach(bot)
+                return api, bot
 
-        state["api"], state["bot"] = _run(loop, start())
-        return state["api"]
+            state["api"], state["bot"] = _run(loop, start())
+            return state["api"]
 
-    state["attach_bot"] = attach_bot
-    yield state
+        state["attach_bot"] = attach_bot
+        yield state
 
-    async def stop():
-        await bot_services.broadcasts.stop()
-        if state["bot"] is not None:
-            await state["bot"].shutdown()
-            await state["api"].stop()
-        await runner.cleanup()
+        async def stop():
+            await bot_services.broadcasts.stop()
+            if state["bot"] is not None:
+                await state["bot"].shutdown()
+                await state["api"].stop()
 
-    _run(loop, stop())
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+        _run(loop, stop())
 
 
 def add_answers(database, campaign_id: int) -> None:
@@ -145,7 +131,7 @@ def _counts(chart: dict[str, tuple[int, float, str]]) -> dict[str, int]:
 
 
 @pytest.mark.slow
-def test_campaign_pages_in_chromium(site, browser, database, bot_services):  # noqa: F811
+def test_campaign_pages_in_chromium(site, browser, database, bot_services):
     url = site["url"]
     api = site["attach_bot"]()
     browser.get(f"{url}/staff/campaigns")

@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
-import threading
 
 import pytest
 import requests
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
+from web_fixtures import serve_web_app
 
 from bot.members.service import identity_for
 from bot.staff import accounts
@@ -37,10 +33,6 @@ MICRO = {
 @pytest.fixture
 def site(bot_services, database):
     """The web server (chat + /staff) on a free loopback port, with a staff account and two items."""
-    from aiohttp import web
-
-    from bot.channels.web.app import build_web_app
-
     with database.session() as s:
         accounts.add(s, "admin", "xiaoli", "staff password", "staff", "李干部")
         for phone, sector, draft, key in (
@@ -53,33 +45,8 @@ def site(bot_services, database):
             ident = identity_for(s, "web", f"user{phone}" * 4, f"user{phone}" * 4)
             ident.member_id = m.id
             submit(s, ident, key, draft)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(build_web_app(bot_services))
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-
-
-@pytest.fixture
-def browser(tmp_path):
-    """Headless Debian Chromium."""
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'chromium'}"):  # fmt: skip
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    yield driver
-    driver.quit()
+    with serve_web_app(bot_services) as (base, _loop):
+        yield base
 
 
 def _receipts(driver) -> list[str]:
