@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import html
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -20,10 +21,14 @@ log = logging.getLogger(__name__)
 CURSOR = " ▌"
 
 
+# A marker still being generated at the end of the text ("…材料[" or "…材料[1,"): hidden like a whole one.
+_OPEN_MARKER_RE = re.compile(r"[\[［【][\s\d,，、]*$")
+
+
 def _partial_html(text: str) -> str:
     """A partial answer as safe Telegram HTML, cut to the message limit; [n] markers wait for validation."""
     limit = MessageLimit.MAX_TEXT_LENGTH - len(CURSOR) - 1
-    escaped = html.escape(MARKER_RE.sub("", text))
+    escaped = html.escape(_OPEN_MARKER_RE.sub("", MARKER_RE.sub("", text)))
     return (escaped[-limit:] if len(escaped) > limit else escaped) + CURSOR
 
 
