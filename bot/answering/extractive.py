@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from bot.answering.types import Answer, Citation, Passage
-from bot.knowledge.analysis import analyze, query_terms
+from bot.knowledge.analysis import analyze
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.chunking import split_sentences
 from bot.knowledge.retrieval import answer_type_bonus
@@ -50,7 +50,7 @@ class ExtractiveAnswerer:
             answer = Answer(question, text, True, [], passages, traditional=traditional)
             answer.meta = {"mode": "declined", "evidence": round(result.evidence, 4)}
         else:
-            quotes = self._quotes(question, passages)
+            quotes = self._quotes(question, result.terms, passages)
             citations = [
                 Citation(
                     q.passage.chunk_id,
@@ -69,9 +69,8 @@ class ExtractiveAnswerer:
         answer.ms = (time.perf_counter() - started) * 1000
         return answer
 
-    def _quotes(self, question: str, passages: list[Passage]) -> list[_Quote]:
+    def _quotes(self, question: str, terms: dict[str, float], passages: list[Passage]) -> list[_Quote]:
         """The best sentences of the first passage, and of the next one when it is nearly as good."""
-        terms = query_terms(question, self.knowledge.weights.bigram, self.knowledge.weights.synonym)
         quotes = [self._best_sentences(question, terms, passages[0])]
         for passage in passages[1:MAX_CITATIONS]:
             if passage.doc == passages[0].doc and passage.section == passages[0].section:

@@ -78,20 +78,31 @@ def synonyms() -> dict[str, list[str]]:
     return table
 
 
-def query_terms(question: str, bigram_weight: float = 0.5, synonym_weight: float = 0.4) -> dict[str, float]:
-    """Weighted terms of a question: its words, its Han bigrams and synonyms of its words."""
+def question_terms(question: str, bigram_weight: float = 0.5) -> dict[str, float]:
+    """Weighted terms of a question itself: its words (precise cut) and its Han bigrams."""
     weights: dict[str, float] = {}
-    qwords = words(question, search_mode=False)
-    for w in qwords:
+    for w in words(question, search_mode=False):
         weights[w] = weights.get(w, 0.0) + 1.0
     for b in bigrams(question):
         weights[b] = weights.get(b, 0.0) + bigram_weight
-    table = synonyms()
-    for w in dict.fromkeys(qwords):
-        for syn in table.get(w, []):
-            if syn not in weights:
-                weights[syn] = synonym_weight
     return weights
+
+
+def synonym_terms(own: dict[str, float], synonym_weight: float = 0.4) -> dict[str, float]:
+    """Synonyms of a question's words (from question_terms) that the question does not already contain."""
+    table = synonyms()
+    expansions: dict[str, float] = {}
+    for word in (t for t in own if not t.startswith(BIGRAM_PREFIX)):
+        for syn in table.get(word, []):
+            if syn not in own:
+                expansions.setdefault(syn, synonym_weight)
+    return expansions
+
+
+def query_terms(question: str, bigram_weight: float = 0.5, synonym_weight: float = 0.4) -> dict[str, float]:
+    """Weighted terms of a question: its words, its Han bigrams and synonyms of its words."""
+    own = question_terms(question, bigram_weight)
+    return own | synonym_terms(own, synonym_weight)
 
 
 def warm_up() -> None:

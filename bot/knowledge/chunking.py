@@ -68,7 +68,7 @@ def _heading_text(line: str) -> str:
         return article.group(0)
     if _is_bare_heading(line):
         return line.rstrip("。；;")
-    first = split_sentences(line)[0] if split_sentences(line) else line
+    first = next(iter(split_sentences(line)), line)
     return first.rstrip("。；;") if len(first) <= HEADING_MAX + 20 else first[:HEADING_MAX] + "…"
 
 

@@ -80,8 +80,7 @@ class LexicalIndex:
         """Persist to disk (each file replaced atomically); a no-op when nothing changed."""
         if not self._dirty:
             return
-        self._build()
-        self._load_terms()
+        self._build()  # also loads the stored term ids
         assert self._terms is not None
         self.directory.mkdir(parents=True, exist_ok=True)
         _write_lines(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.answering.types import Passage
-from bot.knowledge.analysis import query_terms
+from bot.knowledge.analysis import question_terms, synonym_terms
 from bot.knowledge.lexical import K1, LexicalIndex
 from bot.textnorm import normalize
 
@@ -44,6 +44,7 @@ class RetrievalResult:
 
     passages: list[Passage]
     evidence: float  # 0..1; low means the knowledge base hardly speaks of the question
+    terms: dict[str, float] = field(default_factory=dict)  # the weighted query terms, synonyms included
 
 
 def answer_type_bonus(question: str, text: str) -> float:
@@ -71,11 +72,13 @@ class HybridRetriever:
         self.dense = dense if weights.dense > 0 else None
         self.weights = weights
 
-    def evidence(self, terms: dict[str, float], top_score: float) -> float:
-        """How much of the question the best passage matches: BM25 share of its ceiling, and absolute strength."""
+    def evidence(self, own: dict[str, float], top_score: float) -> float:
+        """How much of the question the best passage matches: BM25 share of its ceiling, and absolute strength.
+
+        The ceiling counts the question's own terms only (no synonyms): what it could score if all of them matched.
+        """
         n = max(len(self.lexical), 1)
         unseen_idf = math.log(1.0 + (n + 0.5) / 0.5)
-        own = {t: w for t, w in terms.items() if w != self.weights.synonym}
         ceiling = sum(w * (self.lexical.idf(t) or unseen_idf) * (K1 + 1) for t, w in own.items())
         if ceiling <= 0 or top_score <= 0:
             return 0.0
@@ -86,7 +89,8 @@ class HybridRetriever:
 
     def search(self, question: str, k: int = 10) -> RetrievalResult:
         """The k best passages for a question."""
-        terms = query_terms(question, self.weights.bigram, self.weights.synonym)
+        own = question_terms(question, self.weights.bigram)
+        terms = own | synonym_terms(own, self.weights.synonym)
         lexical = self.lexical.search_terms(terms, CANDIDATES)
         top = lexical[0][1] if lexical else 0.0
         scores = {cid: s / top for cid, s in lexical} if top > 0 else {}
@@ -102,4 +106,4 @@ class HybridRetriever:
             score += self.weights.answer_type * answer_type_bonus(question, chunk.text)
             ranked.append(Passage(cid, chunk.doc_id, chunk.title, chunk.section, chunk.text, round(score, 4)))
         ranked.sort(key=lambda p: (-p.score, p.chunk_id))
-        return RetrievalResult(ranked[:k], self.evidence(terms, top))
+        return RetrievalResult(ranked[:k], self.evidence(own, top), terms)
