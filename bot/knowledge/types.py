@@ -33,5 +33,14 @@ class Chunk:
         return f"{self.title}\n{self.section}\n{self.text}"
 
 
+@dataclass
+class Extracted:
+    """What a format reader gets out of one file: the document's text, its title and facts about the reading."""
+
+    text: str  # paragraphs separated by "\n"; quotes are taken from this text verbatim
+    title: str
+    meta: dict = field(default_factory=dict)  # e.g. {"ocr_pages": [1, 2]} for pages read by OCR
+
+
 class LoadError(Exception):
     """A file that cannot be ingested; the message is shown to the user (in Chinese)."""
