@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from bot.answering.types import Answer, Citation, Passage
 from bot.knowledge.analysis import analyze
 from bot.knowledge.base import KnowledgeBase
-from bot.knowledge.chunking import split_sentences
+from bot.knowledge.chunking import sentence_spans
 from bot.knowledge.retrieval import answer_type_bonus
-from bot.prompts import render
+from bot.prompts import render, render_for
 from bot.settings import Settings
-from bot.textnorm import in_script_of, is_traditional
+from bot.textnorm import is_traditional
 
 MAX_CITATIONS = 2
 SECOND_PASSAGE_RATIO = 0.85  # a second passage is quoted only when it scores nearly as well as the first
@@ -46,7 +46,7 @@ class ExtractiveAnswerer:
         result = self.knowledge.retrieve(question)
         passages = result.passages
         if not passages or result.evidence < self.settings.decline_threshold:
-            text = in_script_of(render("answers/decline", question=question), question)
+            text = render_for("answers/decline", traditional, question=question)
             answer = Answer(question, text, True, [], passages, traditional=traditional)
             answer.meta = {"mode": "declined", "evidence": round(result.evidence, 4)}
         else:
@@ -62,8 +62,10 @@ class ExtractiveAnswerer:
                 )
                 for q in quotes
             ]
-            body = "\n".join(render("answers/quote", quote=c.quote, label=c.label()) for c in citations)
-            text = in_script_of(render("answers/extractive", quotes=body), question)
+            body = "\n".join(
+                render_for("answers/quote", traditional, quote=c.quote, label=c.label()) for c in citations
+            )
+            text = render_for("answers/extractive", traditional, quotes=body)
             answer = Answer(question, text, False, citations, passages, traditional=traditional)
             answer.meta = {"mode": "extractive", "evidence": round(result.evidence, 4)}
         answer.ms = (time.perf_counter() - started) * 1000
@@ -91,19 +93,22 @@ class ExtractiveAnswerer:
         return scores
 
     def _best_sentences(self, question: str, terms: dict[str, float], passage: Passage) -> _Quote:
-        """The passage's best-matching sentence, with its neighbour when the sentence alone is very short."""
-        sentences = split_sentences(passage.text) or [passage.text]
-        if len(passage.text) <= MAX_QUOTE_CHARS:  # a short passage (an article, say) is quoted whole
-            best = self._sentence_scores(question, terms, sentences)
-            return _Quote(passage, [s.strip() for s in sentences], max(best))
+        """The passage's best-matching sentence, with its neighbour when the sentence alone is very short.
+
+        The quote is one contiguous slice of the passage text (line breaks included), never re-joined pieces.
+        """
+        spans = sentence_spans(passage.text) or [(0, len(passage.text))]
+        sentences = [passage.text[a:b] for a, b in spans]
         scores = self._sentence_scores(question, terms, sentences)
+        if len(passage.text) <= MAX_QUOTE_CHARS:  # a short passage (an article, say) is quoted whole
+            return _Quote(passage, [passage.text.strip()], max(scores))
         best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
-        chosen = [best]
+        first = last = best
         if len(sentences[best]) < 40:  # a short sentence reads better with the next (or previous) one
             extra = best + 1 if best + 1 < len(sentences) else best - 1
             if extra >= 0 and len(sentences[best]) + len(sentences[extra]) <= MAX_QUOTE_CHARS:
-                chosen.append(extra)
-        quote = [sentences[i].strip() for i in sorted(chosen)]
-        if sum(map(len, quote)) > MAX_QUOTE_CHARS:
-            quote = [quote[0]]
-        return _Quote(passage, quote, scores[best])
+                first, last = min(best, extra), max(best, extra)
+        quote = passage.text[spans[first][0] : spans[last][1]]
+        if len(quote) > MAX_QUOTE_CHARS:
+            quote = sentences[best]
+        return _Quote(passage, [quote], scores[best])
