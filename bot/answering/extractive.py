@@ -50,7 +50,11 @@ class ExtractiveAnswerer:
             answer = Answer(question, text, True, [], passages, traditional=traditional)
             answer.meta = {"mode": "declined", "evidence": round(result.evidence, 4)}
         else:
-            quotes = self._quotes(question, result.terms, passages)
+            quotes = (
+                self._article_quotes(passages)
+                if result.article
+                else self._quotes(question, result.terms, passages)
+            )
             citations = [
                 Citation(
                     q.passage.chunk_id,
@@ -66,10 +70,19 @@ class ExtractiveAnswerer:
                 render_for("answers/quote", traditional, quote=c.quote, label=c.label()) for c in citations
             )
             text = render_for("answers/extractive", traditional, quotes=body)
+            others = [p.title for p in passages if result.article and p.doc != passages[0].doc]
+            if others:
+                names = "、".join(f"《{t}》" for t in dict.fromkeys(others))
+                text += "\n\n" + render_for("answers/article_others", traditional, titles=names)
             answer = Answer(question, text, False, citations, passages, traditional=traditional)
             answer.meta = {"mode": "extractive", "evidence": round(result.evidence, 4)}
         answer.ms = (time.perf_counter() - started) * 1000
         return answer
+
+    def _article_quotes(self, passages: list[Passage]) -> list[_Quote]:
+        """A named article, whole: every chunk of the first document's article, in order."""
+        first = passages[0]
+        return [_Quote(p, [p.text.strip()], p.score) for p in passages if p.doc == first.doc]
 
     def _quotes(self, question: str, terms: dict[str, float], passages: list[Passage]) -> list[_Quote]:
         """The best sentences of the first passage, and of the next one when it is nearly as good."""

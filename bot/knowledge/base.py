@@ -8,10 +8,17 @@ from pathlib import Path
 
 from bot.answering.types import Passage
 from bot.knowledge.analysis import warm_up
+from bot.knowledge.articles import ArticleIndex, find_article_ref, title_match
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.retrieval import HybridRetriever, RetrievalResult, RetrievalWeights
 from bot.knowledge.types import Chunk
 from bot.settings import Settings
+
+TITLE_MATCH = 0.6  # share of a named title's character bigrams a document title must have to be the one named
+
+
+def _passage(chunk: Chunk, score: float) -> Passage:
+    return Passage(chunk.chunk_id, chunk.doc_id, chunk.title, chunk.section, chunk.text, score)
 
 
 @dataclass
@@ -52,9 +59,40 @@ class KnowledgeBase:
             dense = VectorStore(self.index_dir, SentenceTransformerEmbeddings.from_settings(self.settings))
         return HybridRetriever(self.lexical, dense, self.weights)
 
+    @cached_property
+    def articles(self) -> ArticleIndex:
+        """The articles (第X条) of every document, by number."""
+        return ArticleIndex(self.lexical.chunks)
+
     def retrieve(self, question: str, k: int | None = None) -> RetrievalResult:
-        """Ranked passages with the evidence score used to decide whether to answer."""
-        return self.retriever.search(question, k or self.settings.top_k)
+        """Ranked passages with the evidence score used to decide whether to answer.
+
+        A question that names an article (「第5条」「《X》第一百〇二条」) gets that article: the named or best matching
+        document's article first (all its chunks), then the same-numbered article of the other documents.
+        """
+        result = self.retriever.search(question, k or self.settings.top_k)
+        ref = find_article_ref(question)
+        if ref is None:
+            return result
+        docs = self.articles.documents_with(ref.number)
+        if ref.title_hint:
+            titles = {d: self.articles.chunks(d, ref.number)[0].title for d in docs}
+            named = [d for d in docs if title_match(ref.title_hint, titles[d]) >= TITLE_MATCH]
+            if not named and any(
+                title_match(ref.title_hint, c.title) >= TITLE_MATCH for c in self.lexical.chunks.values()
+            ):
+                return result  # the named document has no such article
+            docs = named or docs
+        if not docs:
+            return result
+        rank = {}
+        for position, passage in enumerate(result.passages):
+            rank.setdefault(passage.doc, position)
+        docs.sort(key=lambda d: (rank.get(d, len(result.passages)), d))
+        best = self.articles.chunks(docs[0], ref.number)
+        others = [self.articles.chunks(d, ref.number)[0] for d in docs[1:]]
+        passages = [_passage(c, 1.0) for c in best] + [_passage(c, 0.5) for c in others]
+        return RetrievalResult(passages, 1.0, result.terms, article=ref.label)
 
     def search(self, question: str, k: int = 10) -> list[Passage]:
         """The k best passages for a question."""

@@ -14,7 +14,9 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, title of the document it repeats)
+    duplicates: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (file, title of the document it repeats)
     reembedded: list[str] = field(default_factory=list)  # doc ids re-embedded for a new embedding model
     chunks_written: int = 0  # chunks embedded and indexed in this run
     chunk_total: int = 0  # chunks in the knowledge base after the run

@@ -45,6 +45,7 @@ class RetrievalResult:
     passages: list[Passage]
     evidence: float  # 0..1; low means the knowledge base hardly speaks of the question
     terms: dict[str, float] = field(default_factory=dict)  # the weighted query terms, synonyms included
+    article: str = ""  # set when the question names an article (第5条): the passages are that article, whole
 
 
 def answer_type_bonus(question: str, text: str) -> float:
