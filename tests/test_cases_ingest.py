@@ -81,7 +81,9 @@ def check(expect: dict, result: dict, baseline: dict | None = None) -> list[str]
     for phrase, n in expect.get("count", {}).items():
         if answer.count(_squash(phrase)) != n:
             failures.append(f"{phrase} occurs {answer.count(_squash(phrase))} times, not {n}")
-    if "title" in expect and (first["title"] != expect["title"] or f"《{expect['title']}》" not in result["answer"]):
+    if "title" in expect and (
+        first["title"] != expect["title"] or f"《{expect['title']}》" not in result["answer"]
+    ):
         failures.append(f"title {first['title']} is not {expect['title']}")
     if "section" in expect and first["section"] != expect["section"]:
         failures.append(f"section {first['section']!r} is not {expect['section']!r}")
@@ -102,7 +104,10 @@ def check(expect: dict, result: dict, baseline: dict | None = None) -> list[str]
             failures.append(f"own words not {expect['own_words']}: {rest!r}")
     if expect.get("same_as_baseline") and baseline is not None:
         mine = (result["declined"], [(c["title"], c["section"], c["text"]) for c in citations[:1]])
-        base = (baseline["declined"], [(c["title"], c["section"], c["text"]) for c in baseline["citations"][:1]])
+        base = (
+            baseline["declined"],
+            [(c["title"], c["section"], c["text"]) for c in baseline["citations"][:1]],
+        )
         if mine != base:
             failures.append(f"differs from the baseline: {mine} vs {base}")
     return failures

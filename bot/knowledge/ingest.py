@@ -59,6 +59,9 @@ def text_fingerprint(text: str) -> str:
     return hashlib.sha256(re.sub(r"\s+", "", normalize(text)).encode("utf-8")).hexdigest()
 
 
+_NOTES_FILE = re.compile(r"^(readme|sources|license|licence|changelog)\b", re.IGNORECASE)
+
+
 def _is_hidden(path: Path, root: Path) -> bool:
     parts = path.relative_to(root).parts
     return any(p.startswith(".") or p.startswith("~$") for p in parts)
@@ -74,6 +77,11 @@ def collect_files(paths: list[Path], report: IngestReport) -> list[tuple[Path, P
             files = sorted(
                 (p for p in root.rglob("*") if p.is_file() and not _is_hidden(p, root)), key=_copy_last
             )
+            for note in [f for f in files if _NOTES_FILE.match(f.stem)]:
+                files.remove(note)
+                report.skip(
+                    str(note), "文件夹的说明文件（README/SOURCES 等），未导入；如需导入请单独指定该文件"
+                )
         elif root.is_file():
             files = [root]
         else:
