@@ -36,10 +36,10 @@ def render_for(name: str, /, traditional: bool, **variables: object) -> str:
     as given, so a document's quote, title or section path keeps its exact characters (issue 8: display text is the
     document's text). Raises MissingVariable like render.
     """
-    from bot.textnorm import to_traditional
+    from bot.textnorm import to_traditional_display
 
     raw = load_template(name)
-    template = string.Template(to_traditional(raw) if traditional else raw)
+    template = string.Template(to_traditional_display(raw) if traditional else raw)
     try:
         return template.substitute(variables)
     except KeyError as exc:
