@@ -59,7 +59,8 @@ _SKIP = {
 }
 # Core-properties titles that templates and converters leave behind.
 _PLACEHOLDER_TITLE = re.compile(
-    r"^(microsoft word\s*-.*|文档\s*\d*|新建.*文档.*|document\s*\d*|untitled.*|无标题.*|title|标题|doc\d*|\W*)$",
+    r"^(microsoft word\s*-.*|(microsoft\s*)?word\s*(document|文档)|文档\s*\d*|新建.*文档.*|document\s*\d*"
+    r"|untitled.*|无标题.*|title|标题|doc\d*|\W*)$",
     re.IGNORECASE,
 )
 
@@ -238,7 +239,8 @@ def _style_names(styles: etree._Element | None) -> dict[str, str]:
 
 
 def meaningful_title(title: str | None) -> str | None:
-    """A core-properties title worth showing, or None for blanks and leftovers ("Microsoft Word - x.doc", "文档1")."""
+    """A core-properties title worth showing, or None for blanks and leftovers of templates and converters
+    ("Microsoft Word - x.doc", "文档1", "Word Document" as LibreOffice writes it for a .doc without a title)."""
     title = normalize_spaces(title or "")
     if not title or len(title) > 100 or _PLACEHOLDER_TITLE.match(title):
         return None
