@@ -291,6 +291,18 @@ def test_content_controls_text_boxes_tables_and_tracked_changes(tmp_path: Path) 
     assert doc.title == "青川市政协委员履职通知"
 
 
+def test_damaged_field_does_not_hide_the_rest(tmp_path: Path) -> None:
+    document = docx.Document()
+    _body_xml(
+        document,
+        f"""<w:p {NS}><w:r><w:t xml:space="preserve">页码：</w:t></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r>
+          <w:r><w:instrText> PAGE </w:instrText></w:r></w:p>""",  # neither "separate" nor "end"
+    )
+    document.add_paragraph("第一条 委员应当按时参加会议。")
+    document.save(tmp_path / "field.docx")
+    assert _lines(tmp_path / "field.docx") == ["页码：", "第一条 委员应当按时参加会议。"]
+
+
 def test_title_from_core_properties_heading_or_first_line(tmp_path: Path) -> None:
     document = docx.Document()
     document.core_properties.title = "Microsoft Word - 旧模板.doc"  # a converter's leftover, not a title
@@ -403,3 +415,14 @@ def test_conversion_time_limit_and_garbage(old_word_file: Path, tmp_path: Path) 
     garbage.write_bytes(b"\x00\x01 not a word file at all" * 10)
     with pytest.raises(LoadError, match="不是 Word 文档"):
         load_document(garbage)
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    damaged = tmp_path / "damaged.doc"  # an OLE file with a Word stream name but no readable Word content
+    damaged.write_bytes(ole + b"\x00garbage" * 200 + "WordDocument".encode("utf-16-le") + b"\x00" * 64)
+    with pytest.raises(LoadError, match="LibreOffice 无法转换"):
+        load_document(damaged)
+    works = (
+        tmp_path / "works.wps"
+    )  # an OLE file without a Word stream (e.g. Microsoft Works) is not imported as text
+    works.write_bytes(ole + b"\x00garbage" * 200)
+    with pytest.raises(LoadError, match="不是 Word 文档"):
+        load_document(works)

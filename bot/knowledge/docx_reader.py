@@ -9,7 +9,8 @@ The body of word/document.xml is walked in reading order (ECMA-376 Part 1, §17)
   mc:Choice is read (its mc:Fallback repeats the same text box for old readers);
 - a table row becomes one line "cell | cell"; a row holding a nested table gives its cells' lines one by one,
   each nested row its own line;
-- a soft line break (w:br, w:cr) starts a new line; a tab reads as a space.
+- a soft line break (w:br, w:cr) starts a new line; a tab reads as a space;
+- a field's instruction ends with its paragraph at the latest (a damaged field never hides the text after it).
 Headers, footers, footnotes, comments and embedded documents (w:altChunk) live in other parts and are not read.
 
 python-docx opens the package; its paragraph.text misses content controls and text boxes, hence the walk.
@@ -99,6 +100,9 @@ class _BodyReader:
         parts: list[str] = []
         boxes: list[str] = []
         self.inline(p, parts, boxes)
+        # A field instruction does not run past its paragraph: a field still without its "separate" mark here is
+        # damaged, and waiting for it would drop the rest of the document.
+        self.fields = [past_separate for past_separate in self.fields if past_separate]
         text = "".join(parts)
         mark_deleted = ppr is not None and ppr.find(f"{w('rPr')}/{w('del')}") is not None
         if mark_deleted and not text.strip():
@@ -268,7 +272,10 @@ def load_docx(data: bytes, path: Path) -> Extracted:
     except Exception as exc:  # python-docx raises zip, xml and key errors for damaged files
         raise LoadError("无法打开 Word 文件，文件可能已损坏或不是真正的 .docx") from exc
     reader = _BodyReader(Numbering(numbering_root, styles_root), _style_names(styles_root))
-    lines = reader.blocks(body)
+    try:
+        lines = reader.blocks(body)
+    except RecursionError as exc:  # tables in text boxes in tables … nested beyond any real document
+        raise LoadError("Word 文件的表格或文本框嵌套过深，无法读取；请简化后另存为 .docx 再导入") from exc
     cleaned = clean_text("\n".join(lines), join_lines=False)
     title = meaningful_title(core_title) or reader.first_heading or guess_title(cleaned, path.stem)
     return Extracted(cleaned, title)

@@ -5,9 +5,10 @@ Each conversion runs `soffice --headless --convert-to docx` in a private tempora
 profile (-env:UserInstallation), so parallel conversions do not share a profile lock, and is stopped (with its
 child processes) after a time limit.
 
-A .wps file from WPS Office (Kingsoft) is an OLE compound file laid out like a Word 97 .doc; LibreOffice detects
-the format from the content, not the extension, so such a file converts like a .doc. A Microsoft Works .wps
-(also an OLE file) goes to LibreOffice's Works import, which reads its text only partly.
+A .wps file from WPS Office (Kingsoft) is an OLE compound file laid out like a Word 97 .doc (its text is in a
+"WordDocument" stream); LibreOffice's Word 97 import reads it like a .doc whatever the extension (checked with a
+.doc renamed .wps). A Microsoft Works .wps has no such stream; LibreOffice's Works import reads it only partly,
+so it is refused with the advice to save it as .docx. RTF, Word's HTML/XML and a .docx saved as .doc convert too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.knowledge.types import Extracted, LoadError
 CONVERT_TIMEOUT_S = 120.0
 _KIND = {".doc": "旧版 Word（.doc）", ".wps": "WPS（.wps）"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_WORD_STREAM = "WordDocument".encode("utf-16-le")
 
 
 def soffice_path() -> str | None:
@@ -32,11 +34,19 @@ def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def _looks_like_word(data: bytes) -> bool:
-    """OLE compound file (Word 97–2003, WPS), RTF, a .docx renamed, or Word's HTML/XML: what LibreOffice reads
-    as a document; anything else would be imported as plain text and give garbage."""
+def _import_filter(data: bytes) -> str | None:
+    """LibreOffice's import filter for the content, "" to let LibreOffice detect it (Word's HTML/XML), or None
+    for content that is not a Word document. A filter is named because LibreOffice imports a file it cannot read
+    as plain text, which would turn a damaged file into garbage."""
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith((_OLE_MAGIC, b"{\\rtf", b"PK\x03\x04", b"<"))
+    if head.startswith(_OLE_MAGIC):
+        # Word 97–2003 and WPS Office keep the text in an OLE stream named "WordDocument".
+        return "MS Word 97" if _WORD_STREAM in data else None
+    if head.startswith(b"{\\rtf"):
+        return "Rich Text Format"
+    if head.startswith(b"PK\x03\x04"):
+        return "MS Word 2007 XML"  # a .docx saved under an old extension
+    return "" if head.startswith(b"<") else None
 
 
 def convert_to_docx(data: bytes, suffix: str, *, timeout: float = CONVERT_TIMEOUT_S) -> bytes:
@@ -49,7 +59,8 @@ def convert_to_docx(data: bytes, suffix: str, *, timeout: float = CONVERT_TIMEOU
     soffice = soffice_path()
     if soffice is None:
         raise LoadError(f"读取{kind}需要 LibreOffice，服务器上未安装；请另存为 .docx 后再导入")
-    if not _looks_like_word(data):
+    import_filter = _import_filter(data)
+    if import_filter is None:
         raise LoadError(f"无法读取{kind}文件，文件可能已损坏或不是 Word 文档；请另存为 .docx 后再导入")
     with tempfile.TemporaryDirectory(prefix="lvzhi-convert-") as tmp:
         folder = Path(tmp)
@@ -62,6 +73,7 @@ def convert_to_docx(data: bytes, suffix: str, *, timeout: float = CONVERT_TIMEOU
             "--headless",
             "--norestore",
             "--nolockcheck",
+            *([f"--infilter={import_filter}"] if import_filter else []),
             "--convert-to",
             "docx:MS Word 2007 XML",
             "--outdir",
