@@ -176,6 +176,54 @@ def test_list_numbering_labels_restarts_overrides_and_style_numbering(tmp_path: 
     ]
 
 
+def test_heading_numbering_linked_by_style_list_style_and_level_override(tmp_path: Path) -> None:
+    document = docx.Document()
+    for style_name in ("Heading 1", "Heading 2"):  # numPr without ilvl: the list level names the style
+        document.styles[style_name].element.get_or_add_pPr().append(
+            parse_xml(f'<w:numPr {NS}><w:numId w:val="96"/></w:numPr>')
+        )
+    list_style = document.styles.add_style("章节编号", docx.enum.style.WD_STYLE_TYPE.LIST)
+    list_style.element.get_or_add_pPr().append(parse_xml(f'<w:numPr {NS}><w:numId w:val="95"/></w:numPr>'))
+    style_id = list_style.style_id
+    _add_numbering(
+        document,
+        f"""<w:abstractNum {NS} w:abstractNumId="95"><w:styleLink w:val="{style_id}"/>
+          <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="第%1章"/>
+            <w:pStyle w:val="Heading1"/><w:suff w:val="space"/></w:lvl>
+          <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="第%2节"/>
+            <w:pStyle w:val="Heading2"/><w:suff w:val="space"/></w:lvl>
+          <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%3."/>
+            <w:rPr><w:vanish/></w:rPr></w:lvl>
+        </w:abstractNum>""",
+        f'<w:num {NS} w:numId="95"><w:abstractNumId w:val="95"/></w:num>',
+    )
+    _add_numbering(
+        document,
+        f'<w:abstractNum {NS} w:abstractNumId="96"><w:numStyleLink w:val="{style_id}"/></w:abstractNum>',
+        f"""<w:num {NS} w:numId="96"><w:abstractNumId w:val="96"/>
+          <w:lvlOverride w:ilvl="1"><w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimalEnclosedCircle"/>
+            <w:lvlText w:val="%2"/><w:suff w:val="nothing"/></w:lvl></w:lvlOverride></w:num>""",
+    )
+    document.add_heading("总则", level=1)
+    document.add_heading("一般规定", level=2)
+    document.add_heading("特别规定", level=2)
+    _numbered(document, "隐藏编号的段落。", 96, 2)  # the label's run is hidden: Word shows no label
+    document.add_heading("附则", level=1)
+    document.add_heading("施行", level=2)
+    path = tmp_path / "headings.docx"
+    document.save(path)
+    doc = load_document(path)
+    assert doc.text.split("\n") == [
+        "第一章 总则",
+        "①一般规定",
+        "②特别规定",
+        "隐藏编号的段落。",
+        "第二章 附则",
+        "①施行",
+    ]
+    assert doc.title == "第一章 总则"  # the first heading, as Word shows it
+
+
 def test_bh02_word_numbering_case() -> None:
     path = SHARED_DIR / "cases" / "ingest" / "BH-02" / "会议工作规则.docx"
     doc = load_document(path)

@@ -67,7 +67,7 @@ _PLACEHOLDER_TITLE = re.compile(
 
 
 class _BodyReader:
-    """Walks one document body; `lines` holds the text lines in reading order."""
+    """Walks one document body in reading order; blocks() returns its text lines, first_heading is set on the way."""
 
     def __init__(self, numbering: Numbering, style_names: dict[str, str]) -> None:
         self.numbering = numbering
