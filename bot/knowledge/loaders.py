@@ -1,4 +1,4 @@
-"""Loaders: .txt, .md, .html/.htm, .docx and .pdf files become cleaned Documents."""
+"""Loaders: .txt, .md, .html/.htm, .docx, .doc/.wps (through LibreOffice) and .pdf files become cleaned Documents."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.knowledge.docx_reader import load_docx
 from bot.knowledge.html_reader import load_html
+from bot.knowledge.office_convert import load_old_word
 from bot.knowledge.pdf_reader import load_pdf
 from bot.knowledge.text_reader import load_md, load_txt
 from bot.knowledge.types import Document, Extracted, LoadError
@@ -16,8 +17,6 @@ from bot.knowledge.types import Document, Extracted, LoadError
 log = logging.getLogger(__name__)
 
 _OLD_FORMATS = {
-    ".doc": "不支持旧版 Word（.doc）格式，请另存为 .docx 后再导入",
-    ".wps": "不支持 WPS（.wps）格式，请另存为 .docx 后再导入",
     ".xls": "不支持表格文件，请将内容另存为 .docx 或 .txt 后再导入",
     ".xlsx": "不支持表格文件，请将内容另存为 .docx 或 .txt 后再导入",
 }
@@ -31,6 +30,8 @@ LOADERS: dict[str, Callable[[bytes, Path], Extracted]] = {
     ".html": load_html,
     ".htm": load_html,
     ".docx": load_docx,
+    ".doc": load_old_word,  # converted by LibreOffice
+    ".wps": load_old_word,
     ".pdf": load_pdf,
 }
 SUPPORTED_EXTENSIONS = frozenset(LOADERS)
@@ -42,7 +43,7 @@ def check_file(path: Path, max_file_mb: float) -> int:
     if suffix not in LOADERS:
         reason = (
             _OLD_FORMATS.get(suffix)
-            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .txt .md .html .htm .docx .pdf）"
+            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .txt .md .html .htm .docx .doc .wps .pdf）"
         )
         raise LoadError(reason)
     try:
