@@ -18,7 +18,7 @@ from bot.knowledge.chunking import chunk_document
 from bot.knowledge.cleaning import CLEANING_VERSION
 from bot.knowledge.embeddings import SentenceTransformerEmbeddings
 from bot.knowledge.lexical import LexicalIndex
-from bot.knowledge.loaders import check_file, load_document
+from bot.knowledge.loaders import READERS_VERSION, check_file, load_document
 from bot.knowledge.manifest import FileEntry, Manifest
 from bot.knowledge.report import IngestReport
 from bot.knowledge.types import Chunk, LoadError
@@ -33,8 +33,8 @@ _FLUSH_CHUNKS = 512
 
 
 def pipeline_version() -> str:
-    """Version of cleaning + chunking; a change re-processes every file."""
-    return f"clean{CLEANING_VERSION}-chunk{getattr(chunking, 'CHUNKER_VERSION', '0')}"
+    """Version of reading + cleaning + chunking; a change re-processes every file."""
+    return f"read{READERS_VERSION}-clean{CLEANING_VERSION}-chunk{getattr(chunking, 'CHUNKER_VERSION', '0')}"
 
 
 def file_sha256(path: Path) -> str:

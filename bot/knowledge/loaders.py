@@ -16,6 +16,8 @@ from bot.knowledge.types import Document, Extracted, LoadError
 
 log = logging.getLogger(__name__)
 
+READERS_VERSION = "2"  # bump when a format reader extracts different text: ingest then re-reads every file
+
 _OLD_FORMATS = {
     ".xls": "不支持表格文件，请将内容另存为 .docx 或 .txt 后再导入",
     ".xlsx": "不支持表格文件，请将内容另存为 .docx 或 .txt 后再导入",
