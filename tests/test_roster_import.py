@@ -222,3 +222,16 @@ def test_names_and_headers_are_cleaned_without_changing_characters() -> None:
     assert clean_name("阿依古丽·买买提") == "阿依古丽·买买提"
     assert clean_name("ＡＢ") == "ＡＢ"  # names are not width-folded
     assert clean_header(" 手机号码＊ ") == "手机号码" and clean_header("Phone") == "phone"
+
+
+def test_roster_on_a_sheet_after_an_instructions_sheet(lvzhi, tmp_path: Path):
+    path = tmp_path / "名册.xlsx"
+    wb = Workbook()
+    wb.active.title = "填写说明"
+    wb.active.append(["请在“名单”表中填写，手机号请填写11位手机号"])
+    roster = wb.create_sheet("名单")
+    roster.append(["姓名", "界别", "手机号"])
+    roster.append(["委员亥", "经济界", "13800000071"])
+    wb.save(path)
+    assert lvzhi("members", "import", str(path))[0] == 0
+    assert members(lvzhi.settings) == [("委员亥", "经济界", "13800000071")]
