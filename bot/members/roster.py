@@ -81,7 +81,7 @@ def _xlsx_rows(path: Path) -> list[list[object]]:
         formulas = load_workbook(path, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise RosterError(
-            f"无法读取这个 Excel 文件（{type(exc).__name__}），请确认它是 .xlsx 格式且没有损坏"
+            "无法读取这个 Excel 文件，请确认它是 .xlsx 格式、没有设置打开密码、也没有损坏"
         ) from exc
     try:
         names = [values.active.title] + [n for n in values.sheetnames if n != values.active.title]
