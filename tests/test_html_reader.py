@@ -378,3 +378,23 @@ def test_htm_file_and_bad_html_files(tmp_path: Path) -> None:
     blank.write_bytes(b"<html><body><script>var a=1;</script></body></html>")
     with pytest.raises(LoadError, match="没有可用的文字"):
         load_document(blank)
+
+
+def test_link_box_inside_the_article_is_left_out_with_its_caption() -> None:
+    html = (
+        "<html><head><meta charset='utf-8'><title>市政协开展委员视察活动_青川政协网</title></head><body>"
+        "<div class='main'><h1>市政协开展委员视察活动</h1><div class='content'>"
+        "<p>4月15日，市政协组织部分委员视察城区老旧小区改造工作，实地察看了三个小区的改造情况。</p>"
+        "<div class='box'><h4>相关阅读</h4><ul><li><a href='/a/1'>市政协召开主席会议</a></li>"
+        "<li><a href='/a/2'>委员视察污水处理厂</a></li><li><a href='/a/3'>市政协举办委员培训班</a></li></ul></div>"
+        "<p>委员们建议，要加快推进加装电梯工作，切实解决群众出行难问题，并做好后续管理。</p>"
+        "<p>详见<a href='/f/1.doc'>改造项目清单</a>，各承办单位应当认真研究办理委员提出的意见建议。</p>"
+        "</div></div></body></html>"
+    )
+    lines = _read(html).text.split("\n")
+    assert lines == [
+        "市政协开展委员视察活动",
+        "4月15日，市政协组织部分委员视察城区老旧小区改造工作，实地察看了三个小区的改造情况。",
+        "委员们建议，要加快推进加装电梯工作，切实解决群众出行难问题，并做好后续管理。",
+        "详见改造项目清单，各承办单位应当认真研究办理委员提出的意见建议。",
+    ]

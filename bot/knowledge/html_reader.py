@@ -81,6 +81,9 @@ _TRAILER_MARKERS = (
     "相关链接",
     "相关新闻",
     "推荐阅读",
+    "技术支持",
+    "网站标识码",
+    "备案号",
 )
 _CHARSET_ALIASES = {
     "gb2312": "gb18030",
@@ -261,7 +264,10 @@ def _trim_edges(lines: list[Line], title: str | None) -> list[str]:
     tail: list[str] = []
     for line in lines[last + 1 :]:
         simple = to_simplified(line.text).lower().lstrip("【[（(·• ")
-        if simple.startswith(("相关", "版权", "copyright", "©")):
+        if (
+            simple.startswith(("相关", "版权", "copyright", "©", "技术支持", "网站标识码", "备案号"))
+            or "icp备" in simple
+        ):
             break  # a trailer section: everything after it is page furniture
         if not _is_edge_chrome(line):
             tail.append(line.text)

@@ -204,7 +204,8 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
         return []
     body_size = Counter(round(line.size, 1) for line in lines).most_common(1)[0][0]
     body = [line for line in lines if round(line.size, 1) == body_size]
-    right = max(line.end for line in body)
+    ends = sorted(line.end for line in body)
+    right = ends[int(0.9 * (len(ends) - 1))]  # robust to a few overlong lines (a wide table row, a seal)
     left = min(line.x for line in body)
     paragraphs: list[str] = []
     prev: _Line | None = None
