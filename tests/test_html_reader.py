@@ -44,7 +44,7 @@ FORM_PAGE = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "h
     <p>第三条 提案办理协商可以采取以下方式：<br />（一）座谈协商；<br />（二）现场协商；<br />（三）网络协商。</p>
     <p>第四条 承办单位应当在协商后十五个工作日内将办理结果书面答复提案人。</p>
     <table border="1" cellspacing="0"><tr><td>协商方式</td><td>组织单位</td><td>时限</td></tr>
-    <tr><td>座谈协商</td><td>提案委员会</td><td>每季度一次</td></tr>
+    <tr><td><p>座谈协商</p></td><td><p>提案委员会</p></td><td><p>每季度一次</p></td></tr>
     <tr><td>现场协商</td><td>承办单位</td><td>办理期内</td></tr></table>
     <p>第五条 本办法自印发之日起施行。</p>
   </td></tr>
@@ -397,4 +397,21 @@ def test_link_box_inside_the_article_is_left_out_with_its_caption() -> None:
         "4月15日，市政协组织部分委员视察城区老旧小区改造工作，实地察看了三个小区的改造情况。",
         "委员们建议，要加快推进加装电梯工作，切实解决群众出行难问题，并做好后续管理。",
         "详见改造项目清单，各承办单位应当认真研究办理委员提出的意见建议。",
+    ]
+
+
+def test_table_cell_with_running_text_keeps_its_lines() -> None:
+    article = "".join(
+        f"第{n}条 委员应当按照规定参加本委员会组织的视察、调研和协商活动，认真履行职责，不得无故缺席。<br>"
+        for n in "一二三四"
+    )
+    html = (
+        "<html><head><meta charset='utf-8'><title>委员履职规则（示例）</title></head><body>"
+        "<table><tr><td>作者：办公室</td><td>来源：本站</td></tr>"
+        f"<tr><td colspan='2'>{article}</td></tr>"
+        "<tr><td>上一篇：<a href='/1'>甲</a></td><td>下一篇：<a href='/2'>乙</a></td></tr></table></body></html>"
+    )
+    assert _read(html).text.split("\n") == [
+        f"第{n}条 委员应当按照规定参加本委员会组织的视察、调研和协商活动，认真履行职责，不得无故缺席。"
+        for n in "一二三四"
     ]

@@ -53,9 +53,15 @@ def _visible_len(text: str) -> int:
 
 def is_data_table(table: etree._Element) -> bool:
     """A table of data (rows of cells) rather than a layout grid: no nested tables, headings or lists in its
-    cells, and at least two rows with two or more non-empty cells."""
+    cells, no cell holding running text (over 300 characters, or over 100 in three or more lines), and at least
+    two rows with two or more non-empty cells."""
     if next(table.iterdescendants(*_STRUCTURE_IN_CELL), None) is not None:
         return False
+    for cell in table.iter(*_CELL_TAGS):
+        length = _visible_len(cell.text_content())
+        breaks = sum(1 for _ in cell.iter("br", "p", "div"))
+        if length > 300 or (breaks >= 3 and length > 100):
+            return False  # a cell holding running text: the table lays out a page, its cells are blocks
     rows = [row for row in table.iter("tr") if row.getparent() is not None]
     multi = sum(
         1 for row in rows if sum(1 for c in row if c.tag in _CELL_TAGS and c.text_content().strip()) >= 2
