@@ -100,13 +100,8 @@ def decode_html(data: bytes) -> str:
     """The page's text: a BOM wins, then the charset the page declares, then detection (encoding.decode_text).
 
     Raises LoadError (Chinese message) when the bytes cannot be decoded at all."""
-    for bom, _name in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            return decode_text(data)[0]
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode_text(data)[0]
     declared = _DECLARED_CHARSET.search(data[:4096])
     if declared:
         name = declared.group(1).decode("ascii").lower()
@@ -315,7 +310,8 @@ def load_html(data: bytes, path: Path) -> Extracted:
     all_lines, lines = _content_lines(root, body, index)
     title = _headline(root, lines, title_parts)
     texts = _trim_edges(lines, title)
-    if title and texts and any(_compact(line.text) == _compact(title) for line in all_lines):
+    in_page = title and any(_compact(line.text) == _compact(title) for line in all_lines)
+    if in_page and texts and _compact(texts[0]) != _compact(title):
         texts.insert(0, title)  # the headline opens the text once, wherever the page puts it
     text = "\n".join(texts)
     return Extracted(text, title or guess_title(text, path.stem))

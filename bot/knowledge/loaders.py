@@ -1,4 +1,4 @@
-"""Loaders: .txt, .md, .html/.htm, .docx and .pdf files become cleaned Documents."""
+"""Loaders: .txt, .md, .html/.htm, .docx, .pdf and .ofd files become cleaned Documents."""
 
 from __future__ import annotations
 
