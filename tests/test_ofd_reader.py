@@ -227,3 +227,19 @@ def test_ofd_without_text_is_refused() -> None:
     empty = _Page()
     with pytest.raises(LoadError, match="没有可提取的文字"):
         load_ofd(_ofd([empty], template_header=None), Path("scan.ofd"))
+
+
+def test_cells_on_one_line_are_spaced_and_a_bad_coordinate_is_refused() -> None:
+    page = _Page()
+    full = "视察报告应当客观反映情况，提出有针对性的意见建议，报送市政协"  # 30 characters: the full measure
+    page.line(LEFT, 31.0, full)
+    page.line(LEFT, 40.0, "办公室。")
+    page.line(LEFT, 49.0, "提交视察报告")
+    page.line(110.0, 49.0, "十五个工作日")
+    page.line(LEFT, 58.0, "视察组")
+    page.line(LEFT + 3 * SIZE, 58.0, "提交")
+    extracted = load_ofd(_ofd([page], template_header=None), Path("table.ofd"))
+    assert extracted.text.split("\n") == [full + "办公室。", "提交视察报告 十五个工作日", "视察组提交"]
+    page.objects[-1] = page.objects[-1].replace('X="0"', 'X="左"', 1)
+    with pytest.raises(LoadError, match="坐标数据有误"):
+        load_ofd(_ofd([page], template_header=None), Path("bad.ofd"))

@@ -107,7 +107,9 @@ class _Package:
             raise LoadError(f"OFD 文件不完整：缺少 {path}")
         try:
             return etree.fromstring(self.zip.read(name), _PARSER)
-        except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+        except RuntimeError as exc:  # zipfile: an encrypted member
+            raise LoadError("OFD 文件已加密，无法读取，请提供未加密的版本") from exc
+        except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as exc:
             raise LoadError(f"OFD 文件已损坏：无法读取 {path}") from exc
 
     @staticmethod
@@ -129,8 +131,11 @@ def _text_runs(content: etree._Element) -> list[_Run]:
         x = y = 0.0
         for code in (el for el in obj if _local(el) == "TextCode"):
             text = code.text or ""
-            x = float(code.get("X", x))
-            y = float(code.get("Y", y))
+            try:
+                x = float(code.get("X", x))
+                y = float(code.get("Y", y))
+            except ValueError as exc:
+                raise LoadError("OFD 文件中的坐标数据有误，文件可能已损坏") from exc
             if not text.strip():
                 continue
             advances = _deltas(code.get("DeltaX"))[: max(len(text) - 1, 0)]
@@ -157,7 +162,10 @@ def _lines(runs: list[_Run], page: int) -> list[_Line]:
         for prev, run in zip(group, group[1:], strict=False):
             gap = run.x - prev.end
             wordy = prev.text[-1:].isascii() and prev.text[-1:].isalnum() and run.text[:1].isascii()
-            text += (" " if wordy and run.text[:1].isalnum() and gap > 0.2 * run.size else "") + run.text
+            spaced = gap > 1.5 * run.size or (wordy and run.text[:1].isalnum() and gap > 0.2 * run.size)
+            text += (
+                " " if spaced else ""
+            ) + run.text  # a wide gap (table cells, signature blocks) is a space
         text = normalize_spaces(text)
         if text:
             size = Counter(r.size for r in group).most_common(1)[0][0]
@@ -171,17 +179,20 @@ def _page_lines(pkg: _Package, doc_dir: str, document: etree._Element) -> list[l
         if tpl.get("ID") and tpl.get("BaseLoc"):
             templates[tpl.get("ID")] = pkg.resolve(doc_dir, tpl.get("BaseLoc"))
     pages = []
-    for number, page in enumerate(_children(document, "Page"), start=1):
+    page_list = _child(document, "Pages")
+    for number, page in enumerate(
+        (el for el in page_list if _local(el) == "Page") if page_list is not None else []
+    ):
         loc = page.get("BaseLoc")
         if not loc:
-            raise LoadError(f"OFD 文件已损坏：第 {number} 页没有内容位置（BaseLoc）")
+            raise LoadError(f"OFD 文件已损坏：第 {number + 1} 页没有内容位置（BaseLoc）")
         content = pkg.xml(pkg.resolve(doc_dir, loc))
         runs = _text_runs(content)
         for used in _children(content, "Template"):
             tpl_path = templates.get(used.get("TemplateID") or "")
             if tpl_path:
                 runs.extend(_text_runs(pkg.xml(tpl_path)))
-        pages.append(_lines(runs, number))
+        pages.append(_lines(runs, number + 1))
     return pages
 
 
@@ -205,7 +216,9 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
     body_size = Counter(round(line.size, 1) for line in lines).most_common(1)[0][0]
     body = [line for line in lines if round(line.size, 1) == body_size]
     ends = sorted(line.end for line in body)
-    right = ends[int(0.9 * (len(ends) - 1))]  # robust to a few overlong lines (a wide table row, a seal)
+    right = ends[
+        min(int(0.9 * len(ends)), len(ends) - 1)
+    ]  # robust to a rare overlong line (a wide table row)
     left = min(line.x for line in body)
     paragraphs: list[str] = []
     prev: _Line | None = None
