@@ -1,4 +1,4 @@
-"""Loaders: .txt, .md, .html/.htm, .docx, .doc/.wps (through LibreOffice) and .pdf files become cleaned Documents."""
+"""Loaders: text, Markdown, web pages, Word (.docx; .doc/.wps through LibreOffice), PDF and OFD files become Documents."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.knowledge.docx_reader import load_docx
 from bot.knowledge.html_reader import load_html
+from bot.knowledge.ofd_reader import load_ofd
 from bot.knowledge.office_convert import load_old_word
 from bot.knowledge.pdf_reader import load_pdf
 from bot.knowledge.text_reader import load_md, load_txt
@@ -35,6 +36,7 @@ LOADERS: dict[str, Callable[[bytes, Path], Extracted]] = {
     ".doc": load_old_word,  # converted by LibreOffice
     ".wps": load_old_word,
     ".pdf": load_pdf,
+    ".ofd": load_ofd,
 }
 SUPPORTED_EXTENSIONS = frozenset(LOADERS)
 
@@ -45,7 +47,7 @@ def check_file(path: Path, max_file_mb: float) -> int:
     if suffix not in LOADERS:
         reason = (
             _OLD_FORMATS.get(suffix)
-            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .txt .md .html .htm .docx .doc .wps .pdf）"
+            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 {' '.join(LOADERS)}）"
         )
         raise LoadError(reason)
     try:
