@@ -186,6 +186,8 @@ class _BodyReader:
 
     def text_boxes(self, el: etree._Element, boxes: list[str]) -> None:
         """Lines of the text boxes inside a drawing, reading one branch of each mc:AlternateContent."""
+        if el.tag == _ALTERNATE:
+            el = _chosen(el)
         for child in el:
             if child.tag == _ALTERNATE:
                 self.text_boxes(_chosen(child), boxes)
