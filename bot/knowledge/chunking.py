@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.types import Chunk, Document
 
-CHUNKER_VERSION = "3"  # bump when chunking changes: ingest then re-chunks every file
+CHUNKER_VERSION = "4"  # bump when chunking changes: ingest then re-chunks every file
 TARGET_CHARS = 160  # a speech chunk closes at the first sentence end past this length...
 MAX_CHARS = 280  # ...and never grows past this by adding another sentence
 MIN_TAIL_CHARS = 50  # a shorter remainder of a paragraph joins the chunk before it
@@ -230,9 +230,7 @@ def _blocks(doc: Document) -> list[_Block]:
             continue
         # Unnumbered title lines (e.g. a speaker's heading and name) start a new top section.
         if pending_titles:
-            stack = [(0, pending_titles[0])]
-            if pending_titles[1:]:
-                blocks.append(_Block((pending_titles[0],), "\n".join(pending_titles[1:])))
+            stack = [(0, title) for title in pending_titles]  # e.g. a speech's heading, then the speaker
             pending_titles = []
         if level is not None:
             stack = [(lv, t) for lv, t in stack if lv < level]

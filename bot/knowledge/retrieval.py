@@ -10,6 +10,7 @@ from typing import Protocol
 from bot.answering.types import Passage
 from bot.knowledge.analysis import question_terms, synonym_terms
 from bot.knowledge.lexical import K1, LexicalIndex
+from bot.knowledge.lexicon import formalize
 from bot.textnorm import normalize
 
 CANDIDATES = 30  # lexical (and dense) candidates re-ranked per question
@@ -90,7 +91,7 @@ class HybridRetriever:
 
     def search(self, question: str, k: int = 10) -> RetrievalResult:
         """The k best passages for a question."""
-        own = question_terms(question, self.weights.bigram)
+        own = question_terms(formalize(question), self.weights.bigram)
         terms = own | synonym_terms(own, self.weights.synonym)
         lexical = self.lexical.search_terms(terms, CANDIDATES)
         top = lexical[0][1] if lexical else 0.0
