@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -11,9 +11,11 @@ from bot.knowledge.analysis import warm_up
 from bot.knowledge.articles import ArticleIndex, find_article_ref, title_match
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.retrieval import HybridRetriever, RetrievalResult, RetrievalWeights
+from bot.knowledge.scope import question_scope, scope_factors
 from bot.knowledge.types import Chunk
 from bot.settings import Settings
 
+SCOPE_POOL = 30  # passages re-ranked by scope (the retriever's candidates)
 TITLE_MATCH = 0.6  # share of a named title's character bigrams a document title must have to be the one named
 
 
@@ -70,7 +72,8 @@ class KnowledgeBase:
         A question that names an article (「第5条」「《X》第一百〇二条」) gets that article: the named or best matching
         document's article first (all its chunks), then the same-numbered article of the other documents.
         """
-        result = self.retriever.search(question, k or self.settings.top_k)
+        result = self.retriever.search(question, max(k or self.settings.top_k, SCOPE_POOL))
+        result = self._scoped(question, result, k or self.settings.top_k)
         ref = find_article_ref(question)
         if ref is None:
             return result
@@ -93,6 +96,29 @@ class KnowledgeBase:
         others = [self.articles.chunks(d, ref.number)[0] for d in docs[1:]]
         passages = [_passage(c, 1.0) for c in best] + [_passage(c, 0.5) for c in others]
         return RetrievalResult(passages, 1.0, result.terms, article=ref.label)
+
+    @cached_property
+    def titles(self) -> list[str]:
+        """The distinct document titles of the knowledge base."""
+        return sorted({c.title for c in self.lexical.chunks.values()})
+
+    def _scoped(self, question: str, result: RetrievalResult, k: int) -> RetrievalResult:
+        """Passages re-ranked by the question's place, body and named document; the evidence follows the best one.
+
+        When even the best passage after re-ranking is another place's or body's rule, the evidence is scaled down
+        by its factor, so that such a question is declined rather than answered from the wrong rule.
+        """
+        scope = question_scope(question, self.titles)
+        if not (scope.places or scope.bodies or scope.doc_names) or not result.passages:
+            result.passages = result.passages[:k]
+            return result
+        factors = {p.chunk_id: scope_factors(scope, p.title, p.text) for p in result.passages}
+        ranked = sorted(
+            (replace(p, score=round(p.score * factors[p.chunk_id][0], 4)) for p in result.passages),
+            key=lambda p: (-p.score, p.chunk_id),
+        )
+        evidence = result.evidence * factors[ranked[0].chunk_id][1]
+        return replace(result, passages=ranked[:k], evidence=evidence)
 
     def search(self, question: str, k: int = 10) -> list[Passage]:
         """The k best passages for a question."""
