@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from bot.answering.decision import Decision, decide, signals
+from bot.answering.intake import classify
 from bot.answering.types import Answer, Citation, Passage
-from bot.knowledge.analysis import analyze
+from bot.knowledge.analysis import analyze, question_terms
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.chunking import sentence_spans
+from bot.knowledge.lexicon import formalize
 from bot.knowledge.retrieval import answer_type_bonus
 from bot.prompts import render, render_for
 from bot.settings import Settings
@@ -43,12 +46,17 @@ class ExtractiveAnswerer:
             return Answer(
                 question, render("answers/empty"), True, traditional=traditional, meta={"mode": "empty"}
             )
+        kind = classify(question)
+        if kind != "question":  # markup, emoji, a greeting: never a quote
+            text = render_for(f"answers/{kind}", traditional)
+            return Answer(question, text, True, traditional=traditional, meta={"mode": kind})
         result = self.knowledge.retrieve(question)
         passages = result.passages
-        if not passages or result.evidence < self.settings.decline_threshold:
+        decision = self._decide(question, result)
+        if not passages or not decision.answer:
             text = render_for("answers/decline", traditional, question=question)
             answer = Answer(question, text, True, [], passages, traditional=traditional)
-            answer.meta = {"mode": "declined", "evidence": round(result.evidence, 4)}
+            answer.meta = {"mode": "declined", **_decision_meta(decision)}
         else:
             quotes = (
                 self._article_quotes(passages)
@@ -75,9 +83,18 @@ class ExtractiveAnswerer:
                 names = "、".join(f"《{t}》" for t in dict.fromkeys(others))
                 text += "\n\n" + render_for("answers/article_others", traditional, titles=names)
             answer = Answer(question, text, False, citations, passages, traditional=traditional)
-            answer.meta = {"mode": "extractive", "evidence": round(result.evidence, 4)}
+            answer.meta = {"mode": "extractive", **_decision_meta(decision)}
         answer.ms = (time.perf_counter() - started) * 1000
         return answer
+
+    def _decide(self, question: str, result) -> Decision:
+        """The calibrated decision; a named article that exists is always answered."""
+        top = result.passages[0] if result.passages else None
+        own = question_terms(formalize(question), self.knowledge.weights.bigram)
+        values = signals(question, own, self.knowledge.lexical.idf, result.evidence, result.penalty, top)
+        if result.article and top is not None:
+            return Decision(True, 1.0, values, f"问题指明了{result.article}")
+        return decide(values, threshold=self.settings.decline_confidence)
 
     def _article_quotes(self, passages: list[Passage]) -> list[_Quote]:
         """A named article, whole: every chunk of the first document's article, in order."""
@@ -125,3 +142,13 @@ class ExtractiveAnswerer:
         if len(quote) > MAX_QUOTE_CHARS:
             quote = sentences[best]
         return _Quote(passage, [quote], scores[best])
+
+
+def _decision_meta(decision: Decision) -> dict:
+    """The decision in an answer's meta: evidence, confidence, why, and the signals (rounded)."""
+    return {
+        "evidence": round(decision.signals.get("evidence", 0.0), 4),
+        "confidence": round(decision.confidence, 4),
+        "why": decision.why,
+        "signals": {k: round(v, 4) for k, v in decision.signals.items()},
+    }

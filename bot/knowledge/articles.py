@@ -57,7 +57,7 @@ class ArticleRef:
 
 def find_article_ref(question: str) -> ArticleRef | None:
     """The first article a question names, or None."""
-    text = unicodedata.normalize("NFKC", question)
+    text = question
     m = _REF.search(text)
     if not m:
         return None

@@ -117,8 +117,8 @@ class KnowledgeBase:
             (replace(p, score=round(p.score * factors[p.chunk_id][0], 4)) for p in result.passages),
             key=lambda p: (-p.score, p.chunk_id),
         )
-        evidence = result.evidence * factors[ranked[0].chunk_id][1]
-        return replace(result, passages=ranked[:k], evidence=evidence)
+        penalty = factors[ranked[0].chunk_id][1]
+        return replace(result, passages=ranked[:k], evidence=result.evidence * penalty, penalty=penalty)
 
     def search(self, question: str, k: int = 10) -> list[Passage]:
         """The k best passages for a question."""
