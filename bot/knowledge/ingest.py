@@ -177,6 +177,8 @@ class Ingestor:
             chunks,
         )
         (self.report.updated if entry else self.report.added).append(doc_id)
+        if doc.meta.get("ocr_pages"):
+            self.report.ocr.append(doc_id)
 
     def _allocate_doc_id(self, root: Path, file: Path, digest: str, stat) -> str | None:
         """A new document id; a file whose old path is gone takes over its id (a move); None if nothing changed."""

@@ -1,4 +1,4 @@
-"""Loaders: .txt, .md, .html/.htm, .docx and .pdf files become cleaned Documents."""
+"""Loaders: .txt, .md, .html/.htm, .docx, .pdf and image files become cleaned Documents."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.knowledge.docx_reader import load_docx
 from bot.knowledge.html_reader import load_html
+from bot.knowledge.image_reader import IMAGE_EXTENSIONS, load_image
 from bot.knowledge.pdf_reader import load_pdf
 from bot.knowledge.text_reader import load_md, load_txt
 from bot.knowledge.types import Document, Extracted, LoadError
@@ -32,6 +33,7 @@ LOADERS: dict[str, Callable[[bytes, Path], Extracted]] = {
     ".htm": load_html,
     ".docx": load_docx,
     ".pdf": load_pdf,
+    **dict.fromkeys(IMAGE_EXTENSIONS, load_image),
 }
 SUPPORTED_EXTENSIONS = frozenset(LOADERS)
 
@@ -42,7 +44,7 @@ def check_file(path: Path, max_file_mb: float) -> int:
     if suffix not in LOADERS:
         reason = (
             _OLD_FORMATS.get(suffix)
-            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .txt .md .html .htm .docx .pdf）"
+            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .txt .md .html .htm .docx .pdf 及图片 .png .jpg .tif .bmp）"
         )
         raise LoadError(reason)
     try:
