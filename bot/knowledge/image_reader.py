@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from bot.knowledge.ocr import PAGE_TIMEOUT_S, read_image, require_tesseract
+from bot.knowledge.ocr import PAGE_TIMEOUT_S, OcrReader
 from bot.knowledge.page_layout import PageText, paragraphs, strip_furniture
 from bot.knowledge.pdf_reader import first_line_title
 from bot.knowledge.types import Extracted, LoadError
@@ -37,11 +37,9 @@ def load_image(data: bytes, path: Path, *, ocr_timeout: float = PAGE_TIMEOUT_S) 
         raise LoadError("图片尺寸过大，无法读取") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise LoadError("无法读取图片文件，文件可能已损坏或格式不受支持") from exc
-    require_tesseract("图片文件")
+    reader = OcrReader(what="图片文件", timeout=ocr_timeout)
     pages = [
-        PageText(
-            number, frame.width, frame.height, tuple(read_image(frame, page=number, timeout=ocr_timeout))
-        )
+        PageText(number, frame.width, frame.height, tuple(reader.read(frame, page=number)), ocr=True)
         for number, frame in enumerate(frames, start=1)
     ]
     text = "\n".join(paragraphs(strip_furniture(pages)))

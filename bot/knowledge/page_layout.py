@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
 from bot.knowledge.cleaning import is_heading_start, normalize_spaces
 
@@ -22,6 +23,10 @@ BAND = 0.12
 # Two lines are "at the same place" on two pages when their heights differ by at most 2 % of the page height
 # (about 6 mm on A4: room for the drift of a scanned sheet).
 SAME_PLACE = 0.02
+# OCR'd headers are compared with those of the pages up to 2 pages away (odd and even pages may differ), and
+# count as the same when their texts are at least 80 % alike (difflib ratio): OCR errors differ between pages.
+OCR_WINDOW = 2
+OCR_SIMILAR = 0.8
 
 _DASH = r"\-—–―‐－~～·•．.一"
 _PAGE_NUMBER = re.compile(
@@ -65,6 +70,7 @@ class PageText:
     width: float
     height: float
     lines: tuple[TextLine, ...]
+    ocr: bool = False  # read by OCR: its furniture is matched loosely (see strip_furniture)
 
 
 def is_page_number(text: str) -> bool:
@@ -88,12 +94,33 @@ def _repeat_key(text: str) -> str:
     return compact if is_heading_start(compact) else re.sub(r"\d+", "#", compact)
 
 
+def _is_rule(text: str) -> bool:
+    """A line without letters or digits: a rule, a row of dashes (「———」), or a page number OCR could not read
+    (「=一一」; 一 reads as a dash there)."""
+    return not any(ch.isalnum() and ch != "一" for ch in text)
+
+
+def _ocr_alike(a: TextLine, page_a: PageText, b: TextLine, page_b: PageText) -> bool:
+    """Two OCR'd band lines at the same place that are the same furniture: similar text (OCR errors differ from
+    page to page), or both short and centred on the page (a page number read differently each time)."""
+    ka, kb = _repeat_key(a.text), _repeat_key(b.text)
+    if SequenceMatcher(None, ka, kb).ratio() >= OCR_SIMILAR:
+        return True
+
+    def short_centred(line: TextLine, page: PageText) -> bool:
+        centre = (line.x0 + line.x1) / 2
+        return len(_repeat_key(line.text)) <= 8 and abs(centre - page.width / 2) <= 0.05 * page.width
+
+    return short_centred(a, page_a) and short_centred(b, page_b) and not is_heading_start(a.text)
+
+
 def strip_furniture(pages: list[PageText]) -> list[PageText]:
     """Drop running headers, footers and page numbers by their place on the page (see the module docstring).
 
-    A line is furniture when it lies in the top or bottom BAND of its page and either is page-number-shaped, or
-    recurs (same text, digits aside) at the same height (within SAME_PLACE) on at least one other page. Lines
-    outside the bands are never dropped, whatever their text.
+    A line is furniture when it lies in the top or bottom BAND of its page and either is page-number-shaped or
+    has no letters or digits, or recurs (same text, digits aside) at the same height (within SAME_PLACE) on at
+    least one other page. Between OCR'd pages up to OCR_WINDOW apart, recurring means similar text, or a short
+    line centred on both pages (see _ocr_alike). Lines outside the bands are never dropped, whatever their text.
     """
     places: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
     for page in pages:
@@ -102,20 +129,37 @@ def strip_furniture(pages: list[PageText]) -> list[PageText]:
             if band:
                 places[(band, _repeat_key(line.text))].append((page.number, line.top / page.height))
 
-    def furniture(line: TextLine, page: PageText) -> bool:
+    def ocr_repeated(line: TextLine, page: PageText, band: str, index: int) -> bool:
+        here = line.top / page.height
+        for other in pages[max(0, index - OCR_WINDOW) : index + OCR_WINDOW + 1]:
+            if other is page or not other.ocr:
+                continue
+            for candidate in other.lines:
+                if (
+                    _band(candidate, other) == band
+                    and abs(candidate.top / other.height - here) <= SAME_PLACE
+                    and _ocr_alike(line, page, candidate, other)
+                ):
+                    return True
+        return False
+
+    def furniture(line: TextLine, page: PageText, index: int) -> bool:
         band = _band(line, page)
         if band is None:
             return False
-        if is_page_number(line.text):
+        if is_page_number(line.text) or _is_rule(line.text):
             return True
         here = line.top / page.height
-        return any(
+        if any(
             number != page.number and abs(there - here) <= SAME_PLACE
             for number, there in places[(band, _repeat_key(line.text))]
-        )
+        ):
+            return True
+        return page.ocr and ocr_repeated(line, page, band, index)
 
     return [
-        replace(page, lines=tuple(line for line in page.lines if not furniture(line, page))) for page in pages
+        replace(page, lines=tuple(line for line in page.lines if not furniture(line, page, index)))
+        for index, page in enumerate(pages)
     ]
 
 

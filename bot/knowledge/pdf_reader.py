@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from bot.knowledge.cleaning import is_heading_start, normalize_spaces
-from bot.knowledge.ocr import PAGE_TIMEOUT_S, read_image, require_tesseract
+from bot.knowledge.ocr import PAGE_TIMEOUT_S, OcrReader
 from bot.knowledge.page_layout import PageText, TextLine, is_page_number, paragraphs, strip_furniture
 from bot.knowledge.types import Extracted, LoadError
 
@@ -74,18 +74,17 @@ def _is_scan(page) -> bool:
     return visible < MIN_PAGE_CHARS and (bool(page.images) or len(page.curves) >= _OUTLINED_TEXT_CURVES)
 
 
-def _ocr_page(data: bytes, index: int, timeout: float) -> PageText:
+def _ocr_page(data: bytes, index: int, reader: OcrReader) -> PageText:
     """Render page `index` (0-based) at OCR_DPI and read it with Tesseract; boxes in pixels."""
     import pypdfium2
 
-    require_tesseract("扫描件")  # before the costly rendering
     document = pypdfium2.PdfDocument(data)
     try:
         image = document[index].render(scale=OCR_DPI / 72, grayscale=True).to_pil()
     finally:
         document.close()
-    lines = read_image(image, page=index + 1, timeout=timeout)
-    return PageText(index + 1, image.width, image.height, tuple(lines))
+    lines = tuple(reader.read(image, page=index + 1))
+    return PageText(index + 1, image.width, image.height, lines, ocr=True)
 
 
 def first_line_title(text: str, fallback: str) -> str:
@@ -121,6 +120,7 @@ def load_pdf(data: bytes, path: Path, *, ocr_timeout: float = PAGE_TIMEOUT_S) ->
     pdf = _open(data)
     pages: list[PageText] = []
     ocr_pages: list[int] = []
+    reader: OcrReader | None = None  # made at the first scanned page (it checks that Tesseract is there)
     try:
         if not pdf.pages:
             raise LoadError("PDF 文件没有页面")
@@ -128,7 +128,8 @@ def load_pdf(data: bytes, path: Path, *, ocr_timeout: float = PAGE_TIMEOUT_S) ->
         for index, page in enumerate(pdf.pages):
             try:
                 if _is_scan(page):
-                    scanned = _ocr_page(data, index, ocr_timeout)
+                    reader = reader or OcrReader(what="扫描件", timeout=ocr_timeout)
+                    scanned = _ocr_page(data, index, reader)
                     if scanned.lines:
                         ocr_pages.append(scanned.number)
                     pages.append(scanned)
