@@ -136,6 +136,33 @@ def test_image_file_read_by_ocr(tmp_path: Path) -> None:
     assert not re.search(r"^\W*3\W*$", doc.text, re.MULTILINE)
 
 
+def test_misread_page_number_at_the_page_edge_is_dropped(tmp_path: Path) -> None:
+    # A 150 dpi A4 scan (rendered at 300 dpi for OCR): Tesseract reads 「— 2 —」 here as 「aD |」, with low
+    # confidence; one page gives no repetition to go by.
+    image = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(image)
+    body = ImageFont.truetype(str(FONT), 36)
+    for i, line in enumerate(PAGE_2):
+        draw.text((150, 220 + 70 * i), line, font=body, fill=0)
+    draw.text((620, 1660), "— 2 —", font=ImageFont.truetype(str(FONT), 26), fill=0, anchor="mm")
+    path = tmp_path / "一页.pdf"
+    image.save(path, "PDF", resolution=150)
+    doc = load_document(path)
+    assert ARTICLE_4 in [_compact(line) for line in doc.text.split("\n")]
+    assert len(doc.text.split("\n")) == 2, doc.text
+
+
+def test_multipage_tiff_every_frame_read(tmp_path: Path) -> None:
+    path = tmp_path / "扫描.tif"
+    frames = [_scan(PAGE_2[:1]), _scan(PAGE_2[1:])]
+    frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_lzw")
+    doc = load_document(path)
+    assert doc.meta["ocr_pages"] == [1, 2]
+    lines = [_compact(line) for line in doc.text.split("\n")]
+    assert lines[1] == ARTICLE_4
+    assert lines[0].startswith("市政协办公室提交视察报告")
+
+
 def _without_tesseract(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()

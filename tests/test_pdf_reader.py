@@ -159,6 +159,7 @@ def test_one_page_only_page_number_lines_in_the_band_go(tmp_path: Path) -> None:
     ]
     extracted = _read(_draw_pdf(tmp_path / "一页.pdf", [lines], footer=None))
     assert extracted.text.split("\n") == [HEADER, *lines]
+    assert extracted.title == lines[0]  # the header, in small print above it, is not the title
 
 
 def test_lines_repeated_in_the_body_are_kept(tmp_path: Path) -> None:

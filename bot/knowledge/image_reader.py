@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from bot.knowledge.ocr import PAGE_TIMEOUT_S, OcrReader
-from bot.knowledge.page_layout import PageText, paragraphs, strip_furniture
+from bot.knowledge.page_layout import PageText, paragraphs, small_print_at_top, strip_furniture
 from bot.knowledge.pdf_reader import first_line_title
 from bot.knowledge.types import Extracted, LoadError
 
@@ -42,9 +42,12 @@ def load_image(data: bytes, path: Path, *, ocr_timeout: float = PAGE_TIMEOUT_S) 
         PageText(number, frame.width, frame.height, tuple(reader.read(frame, page=number)), ocr=True)
         for number, frame in enumerate(frames, start=1)
     ]
-    text = "\n".join(paragraphs(strip_furniture(pages)))
+    ocr_pages = [page.number for page in pages if page.lines]
+    pages = strip_furniture(pages)
+    body = paragraphs(pages)
+    text = "\n".join(body)
     if sum(ch.isalnum() for ch in text) < 2:
         raise LoadError("图片中没有识别出文字")
     return Extracted(
-        text, first_line_title(text, path.stem), {"ocr_pages": [p.number for p in pages if p.lines]}
+        text, first_line_title(body, path.stem, small_print_at_top(pages)), {"ocr_pages": ocr_pages}
     )

@@ -280,3 +280,14 @@ def paragraphs(pages: list[PageText]) -> list[str]:
             out.append(cur.line.text)
         prev = cur
     return [normalize_spaces(text) for text in out if text.strip()]
+
+
+def small_print_at_top(pages: list[PageText]) -> set[str]:
+    """Texts of the lines in the top band of the first page with text that are set smaller (below 85 %) than the
+    document's median line: a header that one page cannot show to be running; not to be taken for the title."""
+    sizes = sorted(line.size for page in pages for line in page.lines)
+    first = next((page for page in pages if page.lines), None)
+    if first is None:
+        return set()
+    median = sizes[len(sizes) // 2]
+    return {line.text for line in first.lines if _band(line, first) == "top" and line.size < 0.85 * median}

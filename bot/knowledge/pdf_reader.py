@@ -13,7 +13,14 @@ from pathlib import Path
 
 from bot.knowledge.cleaning import is_heading_start, normalize_spaces
 from bot.knowledge.ocr import PAGE_TIMEOUT_S, OcrReader
-from bot.knowledge.page_layout import PageText, TextLine, is_page_number, paragraphs, strip_furniture
+from bot.knowledge.page_layout import (
+    PageText,
+    TextLine,
+    is_page_number,
+    paragraphs,
+    small_print_at_top,
+    strip_furniture,
+)
 from bot.knowledge.types import Extracted, LoadError
 
 # A page with fewer visible characters than this in its text layer is treated as a scan.
@@ -87,10 +94,13 @@ def _ocr_page(data: bytes, index: int, reader: OcrReader) -> PageText:
     return PageText(index + 1, image.width, image.height, lines, ocr=True)
 
 
-def first_line_title(text: str, fallback: str) -> str:
-    """The document's first line when it reads as a title (2-60 characters, not a sentence, heading or page
-    number), else `fallback`. The title is then an exact line of the text."""
-    first = text.split("\n", 1)[0].strip()
+def first_line_title(
+    paragraphs: list[str], fallback: str, skip: set[str] | frozenset[str] = frozenset()
+) -> str:
+    """The document's first paragraph not in `skip` (small print above the title) when it reads as a title
+    (2-60 characters, not a sentence, heading or page number), else `fallback`. The title is then an exact line
+    of the text."""
+    first = next((p.strip() for p in paragraphs if p not in skip), "")
     if (
         2 <= len(first) <= _TITLE_MAX
         and first[-1] not in _NOT_TITLE_END
@@ -143,8 +153,12 @@ def load_pdf(data: bytes, path: Path, *, ocr_timeout: float = PAGE_TIMEOUT_S) ->
         raise LoadError("无法读取 PDF 文件，文件可能已损坏") from exc
     finally:
         pdf.close()
-    text = "\n".join(paragraphs(strip_furniture(pages)))
+    pages = strip_furniture(pages)
+    body = paragraphs(pages)
+    text = "\n".join(body)
     if sum(ch.isalnum() for ch in text) < 10:
         raise LoadError("PDF 中没有可提取的文字（可能是扫描件，但页面上没有可识别的图像）")
-    title = first_line_title(text, _meaningful_title(meta_title, path.stem) or path.stem)
+    title = first_line_title(
+        body, _meaningful_title(meta_title, path.stem) or path.stem, small_print_at_top(pages)
+    )
     return Extracted(text, title, {"ocr_pages": ocr_pages} if ocr_pages else {})
