@@ -281,6 +281,21 @@ def test_rotated_watermark_is_not_spliced_into_the_text(tmp_path: Path) -> None:
     assert _read(path).text.split("\n") == body
 
 
+def test_justified_line_gets_no_spaces_between_characters(tmp_path: Path) -> None:
+    path = tmp_path / "两端对齐.pdf"
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    lines = ["第一条 为规范委员视察工作，制定本规定。", "第二条 委员视察由市政协办公室统一组织。"]
+    for i, (line, spacing) in enumerate(zip(lines, (4, 0), strict=True)):
+        text = pdf.beginText(LEFT, 700 - 24 * i)
+        text.setFont(FONT, 12)
+        text.setCharSpace(spacing)  # justification spreads the characters of a line
+        text.textLine(line)
+        pdf.drawText(text)
+    pdf.save()
+    assert _read(path).text.split("\n") == lines
+
+
 @pytest.mark.parametrize(
     ("meta_title", "expected"),
     [

@@ -44,7 +44,7 @@ def check_file(path: Path, max_file_mb: float) -> int:
     if suffix not in LOADERS:
         reason = (
             _OLD_FORMATS.get(suffix)
-            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .txt .md .html .htm .docx .pdf 及图片 .png .jpg .tif .bmp）"
+            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .txt .md .html .htm .docx .pdf）"
         )
         raise LoadError(reason)
     try:

@@ -27,6 +27,11 @@ from bot.knowledge.types import Extracted, LoadError
 MIN_PAGE_CHARS = 10
 # Scans are rendered at 300 dpi for Tesseract, the resolution its documentation recommends.
 OCR_DPI = 300
+# A gap wider than this share of the font size, without a space character, reads as a space. pdfplumber's
+# default (3 pt) put a space between every two characters of a justified Chinese line (spacing 4 pt at 12 pt).
+_SPACE_GAP = 0.5
+# A page mostly covered by an image and with fewer characters than this is a scan with a stamp or a date on it.
+_STAMP_CHARS = 60
 # A page drawn with at least this many curves and no text may be text turned into outlines: it is read by OCR too.
 _OUTLINED_TEXT_CURVES = 50
 _TITLE_MAX = 60
@@ -66,7 +71,8 @@ def _text_lines(page) -> list[TextLine]:
     if chars and sum(map(_horizontal, chars)) >= 0.7 * len(chars):
         page = page.filter(lambda obj: obj.get("object_type") != "char" or _horizontal(obj))
     lines = []
-    for row in page.dedupe_chars().extract_text_lines(return_chars=True, strip=True):
+    rows = page.dedupe_chars().extract_text_lines(return_chars=True, strip=True, x_tolerance_ratio=_SPACE_GAP)
+    for row in rows:
         text = normalize_spaces(row["text"])
         if not text:
             continue
@@ -75,10 +81,27 @@ def _text_lines(page) -> list[TextLine]:
     return lines
 
 
+def _image_cover(page) -> float:
+    """The share of the page covered by its largest image (0-1)."""
+    area = float(page.width * page.height) or 1.0
+    return max(
+        (
+            max(0.0, min(img["x1"], page.width) - max(img["x0"], 0))
+            * max(0.0, min(img["bottom"], page.height) - max(img["top"], 0))
+            / area
+            for img in page.images
+        ),
+        default=0.0,
+    )
+
+
 def _is_scan(page) -> bool:
-    """Little or no horizontal text (a diagonal watermark over a scan does not count), and an image or a drawing."""
+    """A page to read by OCR: little or no horizontal text (a diagonal watermark does not count) over an image or
+    a drawing, or a page-sized image with a few words on it (a scanner's stamp, a date)."""
     visible = sum(1 for c in page.chars if c["text"].strip() and _horizontal(c))
-    return visible < MIN_PAGE_CHARS and (bool(page.images) or len(page.curves) >= _OUTLINED_TEXT_CURVES)
+    if visible < MIN_PAGE_CHARS:
+        return bool(page.images) or len(page.curves) >= _OUTLINED_TEXT_CURVES
+    return visible < _STAMP_CHARS and _image_cover(page) >= 0.5
 
 
 def _ocr_page(data: bytes, index: int, reader: OcrReader) -> PageText:
