@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DIR
 from pypdf import PdfReader
 from reportlab.lib import pdfencrypt
 from reportlab.lib.pagesizes import A4
@@ -22,7 +23,6 @@ from bot.knowledge.loaders import load_document
 from bot.knowledge.page_layout import is_page_number
 from bot.knowledge.pdf_reader import load_pdf
 from bot.knowledge.types import LoadError
-from tests.conftest import SHARED_DIR
 
 FONT = "STSong-Light"
 WIDTH, HEIGHT = A4
