@@ -206,6 +206,8 @@ class Ingestor:
             chunks,
         )
         (self.report.updated if entry else self.report.added).append(doc_id)
+        if doc.meta.get("ocr_pages"):
+            self.report.ocr.append(doc_id)
 
     def _is_duplicate(self, file: Path, entry: FileEntry | None, doc_id: str, text_hash: str) -> bool:
         """True (and reported) when another file in the index has the same text; that one stays indexed once.

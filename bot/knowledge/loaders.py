@@ -1,4 +1,4 @@
-"""Loaders: text, Markdown, web pages, Word (.docx; .doc/.wps through LibreOffice), PDF and OFD files become Documents."""
+"""Loaders: text, Markdown, web pages, Word (.docx; .doc/.wps through LibreOffice), PDF, OFD and images become Documents."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.knowledge.docx_reader import load_docx
 from bot.knowledge.html_reader import load_html
+from bot.knowledge.image_reader import IMAGE_EXTENSIONS, load_image
 from bot.knowledge.ofd_reader import load_ofd
 from bot.knowledge.office_convert import load_old_word
 from bot.knowledge.pdf_reader import load_pdf
@@ -37,6 +38,7 @@ LOADERS: dict[str, Callable[[bytes, Path], Extracted]] = {
     ".wps": load_old_word,
     ".pdf": load_pdf,
     ".ofd": load_ofd,
+    **dict.fromkeys(IMAGE_EXTENSIONS, load_image),
 }
 SUPPORTED_EXTENSIONS = frozenset(LOADERS)
 

@@ -18,6 +18,7 @@ class IngestReport:
         default_factory=list
     )  # (file, title of the document it repeats)
     reembedded: list[str] = field(default_factory=list)  # doc ids re-embedded for a new embedding model
+    ocr: list[str] = field(default_factory=list)  # doc ids (added or updated) read wholly or partly by OCR
     chunks_written: int = 0  # chunks embedded and indexed in this run
     chunk_total: int = 0  # chunks in the knowledge base after the run
     doc_total: int = 0
@@ -45,6 +46,9 @@ class IngestReport:
         ]
         if self.reembedded:
             lines.append(f"嵌入模型已更换：{len(self.reembedded)} 个文档的向量已按新模型重新生成。")
+        if self.ocr:
+            lines.append(f"其中 {len(self.ocr)} 个文件经文字识别（OCR）导入，请核对原文：")
+            lines.extend(f"  OCR：{item}" for item in self.ocr)
         for name, label in ((self.added, "新增"), (self.updated, "更新"), (self.removed, "移除")):
             for item in name:
                 lines.append(f"  {label}：{item}")
