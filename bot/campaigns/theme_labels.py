@@ -1,0 +1,89 @@
+"""Theme labels: a theme's most distinctive nouns, written exactly as they appear in one of its answers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+
+import jieba.posseg
+import numpy as np
+
+from bot.campaigns.features import label_stopwords
+from bot.knowledge.analysis import _tokenizer
+from bot.textnorm import normalize
+
+# jieba part-of-speech tags that name things: nouns (n), proper nouns (nz, nt, nr …) and verbal nouns (vn, 管理 as a
+# thing), abbreviations (j). Place names (ns: 青川, 城东) say where, not what, so they do not name a theme.
+NOUN_TAGS = ("n", "vn", "j")
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _tagger() -> jieba.posseg.POSTokenizer:
+    """A part-of-speech tagger over the knowledge base's jieba tokenizer (same dictionary and user words)."""
+    with _lock:
+        return jieba.posseg.POSTokenizer(_tokenizer())
+
+
+def is_noun(word: str, context: str) -> bool:
+    """Whether `word` (normalised) is a noun: by jieba's dictionary tag, or for a word jieba found only by its
+    HMM (文创, 充电桩), by the tag it gets when `context` (a normalised answer containing it) is tagged."""
+    tagger = _tagger()
+    tag = tagger.word_tag_tab.get(word)
+    if tag is None:
+        tag = next((t for w, t in tagger.lcut(context) if w == word), "x")
+    return tag.startswith(NOUN_TAGS) and not tag.startswith("ns")
+
+
+@lru_cache(maxsize=20000)
+def _normalized(text: str) -> str:
+    """normalize(text).lower(), remembered: labels look at the same answers again and again."""
+    return normalize(text).lower()
+
+
+def as_written(word: str, texts: Sequence[str]) -> tuple[str, str] | None:
+    """`word` (normalised: Simplified, lower case) as one of `texts` writes it, Simplified spelling first, with that
+    text normalised (its context); None when no text contains it. Normalisation maps character to character, so a
+    match in a normalised text is cut from the same place of the original (a Traditional answer gives 停車場)."""
+    for text in texts:
+        if word in text:
+            return word, _normalized(text)
+    for text in texts:
+        norm = _normalized(text)
+        at = norm.find(word)
+        if at >= 0 and len(norm) == len(text):
+            return text[at : at + len(word)], norm
+    return None
+
+
+def theme_label(
+    lift: np.ndarray, terms: Sequence[str], texts: Sequence[str], count: int, look_at: int = 40
+) -> list[str]:
+    """Up to `count` label words for one theme, most distinctive first.
+
+    lift: (len(terms),) how much more weight each word has in the theme than over all answers; terms: the
+    normalised words; texts: the theme's answers as written. Among the `look_at` words of highest positive lift, a
+    word qualifies when it has two or more characters, is not a shared proposal/policy word
+    (data/label_stopwords.txt), is a noun (is_noun) and occurs in an answer (as_written gives its written form). A
+    word inside a chosen one is skipped; a chosen word inside a longer qualifying word is replaced by it
+    (停车 → 停车场).
+    """
+    stop = label_stopwords()
+    chosen: list[tuple[str, str]] = []  # (normalised, as written)
+    for index in np.lexsort((np.arange(len(lift)), -lift))[:look_at]:
+        word = terms[index]
+        if lift[index] <= 0:
+            break
+        if len(word) < 2 or word in stop or any(word in c for c, _ in chosen):
+            continue
+        found = as_written(word, texts)
+        if found is None or not is_noun(word, found[1]):
+            continue
+        written = found[0]
+        longer = [i for i, (c, _) in enumerate(chosen) if c in word]
+        if longer:
+            chosen[longer[0]] = (word, written)
+        elif len(chosen) < count:
+            chosen.append((word, written))
+    return [written for _, written in chosen]
