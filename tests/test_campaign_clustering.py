@@ -271,3 +271,15 @@ def test_recombined_answers_keep_their_subject(labelled) -> None:
             for i in range(1, len(text))
         ), (subject, text)
     assert len({t for _, t in pairs} - set(texts)) > 50  # new wordings, not only copies
+
+
+def test_copies_of_an_answer_stay_in_one_theme_with_a_label() -> None:
+    """Ties among identical answers once split 50 copies of one answer into two themes with empty labels."""
+    alone = cluster_answers(["建议增加停车位"] * 50)
+    assert [(t.size, t.keywords) for t in alone.themes] == [(50, ("停车位",))]
+    two = cluster_answers(["建议增加停车位"] * 30 + ["养老服务不足"] * 30)
+    assert sorted(t.members for t in two.themes) == [tuple(range(30)), tuple(range(30, 60))]
+    texts = ["同意"] * 10 + ["建议增加停车位", "老人吃饭难"] * 5
+    mixed = cluster_answers(texts)
+    agree = [t for t in mixed.themes if 0 in t.members]
+    assert len(agree) == 1 and set(agree[0].members) == set(range(10)) and agree[0].keywords == ("同意",)

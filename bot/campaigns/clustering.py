@@ -68,8 +68,9 @@ def cluster_answers(
     normalised first), a `dims`-dimensional latent projection, optionally joined with dense vectors from `embed`
     (a callable list[str] → (n, d) array, called once with the usable answers; weight dense_weight in [0, 1]), a
     nearest-neighbour graph and its spectral coordinates (spectral.py). The number of themes k is the one in
-    k_range(n, k_min, k_max) after which the graph's eigenvalues jump most (`tried` lists (k, jump)); spherical
-    k-means in the first k spectral coordinates forms the themes. `silhouette` is the result's mean silhouette
+    k_range(n, k_min, k_max) (and at most the number of distinct answers) after which the graph's eigenvalues jump
+    most (`tried` lists (k, jump)); spherical k-means in the first k spectral coordinates forms the themes, and
+    copies of one answer all join the theme most of them are in. `silhouette` is the result's mean silhouette
     (cosine, features, a sample of ≤ sample_size answers). Deterministic for a seed.
     Labels: theme_labels.theme_label (nouns, written as in the answers). BLAS runs on one thread here: the matrices
     are small, and on a busy 2-core server OpenBLAS threads waiting for one another made a 224-answer run take
@@ -90,7 +91,15 @@ def cluster_answers(
                 np.hstack([np.sqrt(1 - dense_weight) * points, np.sqrt(dense_weight) * dense])
             )
         rng = np.random.default_rng(seed)
-        labels, score, tried = _groups(points, k_range(len(usable), k_min, k_max), rng, sample_size)
+        # Copies of one answer (「同意」, pasted texts) stay together: no more themes than distinct answers, and
+        # all copies go to the theme most of them landed in.
+        _, copy_of = np.unique(np.round(points, 8), axis=0, return_inverse=True)
+        copy_of = copy_of.ravel()
+        ks = k_range(len(usable), k_min, k_max)
+        ks = range(ks.start, max(ks.start, min(ks.stop, copy_of.max() + 2)))
+        labels, score, tried = _groups(points, ks, rng, sample_size)
+        votes = sparse.csr_matrix((np.ones(len(labels)), (copy_of, labels))).toarray()
+        labels = votes.argmax(axis=1)[copy_of]
         words = _WordShares.of(terms, usable)
         themes = [
             _theme(texts, words, usable, points, np.flatnonzero(labels == c), representatives, keywords)
@@ -134,7 +143,8 @@ class _WordShares:
         most of the theme uses and few other answers do (老人 is common in two themes, 电梯 only in one)."""
         inside = np.asarray(self.present[rows].mean(axis=0)).ravel()
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(inside > 0, inside * np.log(inside / self.overall), 0.0)
+            score = np.where(inside > 0, inside * np.log(inside / self.overall), 0.0)
+        return score + 1e-6 * inside  # a theme of all answers (log 1 = 0) still ranks its words by share
 
 
 def _theme(

@@ -75,18 +75,25 @@ def theme_label(
     it keeps two or more characters once the shared proposal/policy words it contains are taken out
     (data/label_stopwords.txt: not 建议 nor 方便群众, but 农村公路), is a noun (is_noun) and occurs in an answer (as_written gives its written form). A
     word inside a chosen one is skipped; a chosen word inside a longer qualifying word is replaced by it
-    (停车 → 停车场).
+    (停车 → 停车场). When no noun qualifies (a theme of 「同意」), the other qualifying words are used.
     """
     stop = label_stopwords()
+    top = [i for i in np.lexsort((np.arange(len(lift)), -lift))[:look_at] if lift[i] > 0]
+    chosen = _pick(top, terms, texts, stop, count, nouns=True)
+    return chosen or _pick(top, terms, texts, stop, count, nouns=False)  # e.g. a theme of 「同意」
+
+
+def _pick(
+    top: list[int], terms: Sequence[str], texts: Sequence[str], stop: frozenset[str], count: int, nouns: bool
+) -> list[str]:
+    """theme_label's choice among the word indices `top` (best first); nouns=False drops the noun condition."""
     chosen: list[tuple[str, str]] = []  # (normalised, as written)
-    for index in np.lexsort((np.arange(len(lift)), -lift))[:look_at]:
+    for index in top:
         word = terms[index]
-        if lift[index] <= 0:
-            break
         if len(_without(word, stop)) < 2 or any(word in c for c, _ in chosen):
             continue
         found = as_written(word, texts)
-        if found is None or not is_noun(word, found[1]):
+        if found is None or (nouns and not is_noun(word, found[1])):
             continue
         written = found[0]
         longer = [i for i, (c, _) in enumerate(chosen) if c in word]
