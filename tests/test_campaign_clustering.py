@@ -283,3 +283,15 @@ def test_copies_of_an_answer_stay_in_one_theme_with_a_label() -> None:
     mixed = cluster_answers(texts)
     agree = [t for t in mixed.themes if 0 in t.members]
     assert len(agree) == 1 and set(agree[0].members) == set(range(10)) and agree[0].keywords == ("同意",)
+
+
+def test_eigengap_counts_separate_groups() -> None:
+    from bot.campaigns.spectral import eigengaps, neighbour_count, neighbour_graph, spectral_points
+
+    assert [neighbour_count(n) for n in (2, 8, 100, 224, 5000)] == [1, 3, 10, 15, 50]
+    rng = np.random.default_rng(0)
+    centres = np.eye(40)[:4]
+    points = np.vstack([c + 0.05 * rng.standard_normal((25, 40)) for c in centres])
+    values, _ = spectral_points(neighbour_graph(points, 10), 8, seed=0)
+    gaps = eigengaps(values, range(2, 8))
+    assert max(gaps, key=lambda kg: kg[1])[0] == 4

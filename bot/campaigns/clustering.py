@@ -33,8 +33,9 @@ class Theme:
 
 @dataclass(frozen=True)
 class Clustering:
-    """Themes largest first; `unclustered` holds answers with no usable words (e.g. 「同意」); `tried` is
-    (k, silhouette) for every k tried."""
+    """Themes largest first; `unclustered` holds answers with no usable words (empty, or only shared words such
+    as 「建议加强」); `silhouette` is the themes' mean silhouette; `tried` is (k, eigenvalue jump) for every k
+    considered (spectral.eigengaps)."""
 
     themes: tuple[Theme, ...]
     unclustered: tuple[int, ...]
