@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import laplacian
 from scipy.sparse.linalg import eigsh
+from sklearn import config_context
 from sklearn.neighbors import kneighbors_graph
 
 DENSE_UP_TO = 300  # below this many points a full dense eigendecomposition is fast and exact
@@ -29,8 +30,10 @@ def neighbour_count(n: int, low: int = 10, high: int = 50) -> int:
 
 def neighbour_graph(points: np.ndarray, neighbours: int) -> sparse.csr_matrix:
     """Symmetric 0/1 graph of shape (n, n): i and j are linked when either is among the other's `neighbours` most
-    cosine-similar points. points: (n, d) with n > neighbours ≥ 1."""
-    graph = kneighbors_graph(points, neighbours, metric="cosine", mode="connectivity", include_self=False)
+    cosine-similar points. points: (n, d) with n > neighbours ≥ 1. Distances are computed in blocks of ≤ 64 MiB
+    (scikit-learn's working memory), not as one n × n matrix."""
+    with config_context(working_memory=64):
+        graph = kneighbors_graph(points, neighbours, metric="cosine", mode="connectivity", include_self=False)
     return sparse.csr_matrix(graph.maximum(graph.T))
 
 
