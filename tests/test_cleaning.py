@@ -131,4 +131,5 @@ def test_recurring_lines_are_content_and_blank_lines_break_paragraphs() -> None:
     first = "委员应当按时参加全体会议和常委会议并认真履行委员职责不得无故缺席有关会议活动"
     second = "因故不能参加的应当事先向秘书长书面请假并说明理由经批准后方可不参加有关会议"
     assert clean_text(f"{first}\n{second}") == first + second  # a line broken mid-sentence is joined...
-    assert clean_text(f"{first}\n\n{second}").split("\n") == [first, second]  # ...a blank line ends a paragraph
+    # ...a blank line ends a paragraph
+    assert clean_text(f"{first}\n\n{second}").split("\n") == [first, second]
