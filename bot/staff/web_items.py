@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot.staff import review
+from bot.staff import offer_flags, review
 from bot.staff.accounts import StaffError
 from bot.staff.item_view import member_label, when
 from bot.staff.queue import QueueFilter, queue, sectors
@@ -162,7 +162,9 @@ def _actions(item: Submission, csrf: str, form: dict) -> str:
                                 grades_html=grades))  # fmt: skip
         else:
             out.append(web_page("action_simple", csrf=csrf, action=action, label=label))
-    return "\n".join(out) or t("err_none")
+    flag = "offer_show" if item.offer_hidden else "offer_hide"  # not a workflow move: always available
+    out.append(web_page("action_simple", csrf=csrf, action=flag, label=t(f"act_{flag}")))
+    return "\n".join(out)
 
 
 async def _render_item(request: web.Request, receipt: str, flash: str = "", status: int = 200, form=None):
@@ -189,7 +191,7 @@ async def item_page(request: web.Request) -> web.Response:
     done = request.query.get("done", "")
     flash = (
         web_page("flash_ok", text=t("web_done", action=t(f"act_{done}")))
-        if done in review.ACTION_TARGETS
+        if done in review.ACTION_TARGETS or done in offer_flags.ACTIONS
         else ""
     )
     return await _render_item(request, request.match_info["receipt"], flash)
@@ -207,7 +209,10 @@ async def item_action(request: web.Request) -> web.StreamResponse:
     )  # fmt: skip
     staff = request["staff"]
     try:
-        await _db_call(request, review.perform, staff, receipt, action, data)
+        if action in offer_flags.ACTIONS:
+            await _db_call(request, offer_flags.set_offer_hidden, staff, receipt, offer_flags.ACTIONS[action])
+        else:
+            await _db_call(request, review.perform, staff, receipt, action, data)
     except StaffError as exc:
         return await _render_item(
             request, receipt, web_page("flash_error", text=html.unescape(str(exc))), 400, form

@@ -50,6 +50,7 @@ def submit(session: Session, identity: ChatIdentity, type_key: str, draft: dict)
         status=INITIAL,
         member_id=identity.member_id,
         identity_id=identity.id,
+        private=bool(draft.get("private", not values.get("title"))),  # a text-derived title stays private
     )
     session.add(item)
     session.flush()

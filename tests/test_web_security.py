@@ -1,0 +1,211 @@
+"""Security and privacy of the web chat (issue 14), over plain HTTP against the real aiohttp app: similar items,
+server-made sessions, per-chat notifications."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import func, select, update
+from web_fixtures import serve_web_app
+
+from bot.channels.web.sessions import token_hash
+from bot.chat.texts import say
+from bot.members.service import create_invitations, identity_for
+from bot.staff import accounts
+from bot.staff.models import AuditEntry
+from bot.storage.models import ChatIdentity, Member, Notification, Submission, WebSession, utcnow
+from bot.suggestions.service import submit
+
+TEXT = "建议在地铁站增加无障碍电梯，方便老人和残疾人出行，减少换乘时上下楼梯的困难。"
+SECRET_TEXT = "我是王某住青川小区3栋电话13812345678，建议在地铁站增加无障碍电梯，方便老人和残疾人出行。"
+
+
+class Chat:
+    """One browser of the web chat: its `lvzhi_web` cookie (kept by hand, as a browser would) and the JSON API."""
+
+    def __init__(self, base: str, token: str | None = None) -> None:
+        self.base, self.token = base, token
+
+    def get(self, path: str) -> requests.Response:
+        return self._keep(requests.get(self.base + path, cookies=self._jar()))
+
+    def _jar(self) -> dict:
+        return {"lvzhi_web": self.token} if self.token else {}
+
+    def _keep(self, r: requests.Response) -> requests.Response:
+        self.token = r.cookies.get("lvzhi_web") or self.token
+        return r
+
+    def say(self, text: str) -> list[str]:
+        return self._post("/api/message", {"text": text})
+
+    def press(self, data: str) -> list[str]:
+        return self._post("/api/press", {"data": data})
+
+    def _post(self, path: str, body: dict) -> list[str]:
+        r = self._keep(requests.post(self.base + path, json=body, cookies=self._jar()))
+        assert r.status_code == 200, r.text
+        self.last = r.json()["replies"]
+        return [x["html"] for x in self.last]
+
+    def micro(self, content: str) -> str:
+        """Fill a 微建议 without a title up to 提交; the text of the reply to 提交."""
+        self.say("/cancel")
+        self.say("/suggest")
+        self.press("f:t:micro")
+        self.press("f:c:1")
+        self.press("f:k")
+        self.say(content)
+        self.press("f:d")
+        return "\n".join(self.press("f:s"))
+
+
+def chat_of(database, token: str) -> ChatIdentity | None:
+    """The chat identity a cookie token opens."""
+    with database.session() as s:
+        row = s.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
+        if row is None:
+            return None
+        ident = s.scalar(select(ChatIdentity).where(ChatIdentity.external_id == row.external_id))
+        s.expunge_all()
+        return ident
+
+
+@pytest.fixture
+def site(bot_services, database):
+    with serve_web_app(bot_services) as (base, _loop):
+        yield base
+
+
+def _member(s, name: str, phone: str) -> tuple[Member, str]:
+    """A member and an invitation code for them."""
+    m = Member(name=name, sector="经济界", phone=phone)
+    s.add(m)
+    s.flush()
+    return m, create_invitations(s, phone=phone)[0].code
+
+
+def _item(s, phone: str, fields: dict, **draft) -> str:
+    m = Member(name=f"委员{phone}", sector="教育界", phone=phone)
+    s.add(m)
+    s.flush()
+    ident = identity_for(s, "telegram", phone, phone)
+    ident.member_id = m.id
+    return submit(s, ident, "micro", {"category": "城市管理", "fields": fields, **draft}).receipt_no
+
+
+def test_similar_items_only_for_members_only_titled_public_and_not_hidden(site, database):
+    with database.session() as s:
+        public = _item(s, "1", {"title": "关于地铁站增加无障碍电梯的建议", "content": TEXT})
+        _item(s, "2", {"title": "", "content": SECRET_TEXT})  # titled by its text: private by default
+        asked = _item(s, "3", {"title": "地铁无障碍电梯", "content": TEXT}, private=True)
+        hidden = _item(s, "4", {"title": "增设地铁站无障碍电梯", "content": TEXT})
+        _, code = _member(s, "张委员", "100")
+        accounts.add(s, "admin", "xiaoli", "staff password", "staff", "李干部")
+        assert s.scalar(select(Submission.private).where(Submission.receipt_no == public)) is False
+    guest = Chat(site)
+    done = guest.micro(TEXT)
+    assert "提交成功" in done and "相近" not in done  # a guest is offered nothing
+    staff = requests.Session()
+    staff.get(f"{site}/staff/login")
+    login = {
+        "csrf": staff.cookies.get("lvzhi_staff_login"),
+        "username": "xiaoli",
+        "password": "staff password",
+    }
+    assert staff.post(f"{site}/staff/login", data=login).url.endswith("/staff/")
+    page = staff.get(f"{site}/staff/item/{hidden}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    assert 'id="act-offer_hide"' in page
+    hid = staff.post(f"{site}/staff/item/{hidden}", data={"action": "offer_hide", "csrf": csrf})
+    assert hid.status_code == 200 and 'id="act-offer_show"' in hid.text
+    member = Chat(site)
+    member.say(f"/start {code}")
+    offer = member.micro(TEXT)
+    assert "相近的微建议" in offer and public in offer and "关于地铁站增加无障碍电梯的建议" in offer
+    assert "13812345678" not in offer and "我是王某" not in offer  # never a text-derived title
+    assert asked not in offer and hidden not in offer  # the author asked for privacy; staff hid it
+    with database.session() as s:
+        row = s.scalars(select(AuditEntry).where(AuditEntry.action == "offer_hidden")).one()
+        assert (row.actor, row.target, row.after["offer_hidden"]) == ("xiaoli", f"item:{hidden}", True)
+
+
+def test_session_ids_are_made_by_the_server_and_rotated_on_binding(site, database):
+    with database.session() as s:
+        member, code = _member(s, "张委员", "100")
+        member_id = member.id
+    forged = "a" * 32  # well-formed, chosen by an attacker
+    victim = Chat(site, forged)
+    victim.say("/start")
+    first = victim.token
+    assert first != forged and chat_of(database, forged) is None
+    victim.say("/help")
+    assert victim.token == first  # the same session on the next request
+    bound = victim.say(f"/start {code}")
+    assert "张委员" in bound[0]
+    second = victim.token
+    assert second != first and chat_of(database, second).member_id == member_id
+    stale = Chat(site, first)  # whoever knew the pre-binding value is a new guest
+    assert say("who_guest") in stale.say("/start")[0] and stale.token != first
+    assert chat_of(database, stale.token).member_id is None
+    with database.session() as s:  # the office unbinds the chat: the next request gets a new token
+        s.execute(update(ChatIdentity).where(ChatIdentity.member_id == member_id).values(member_id=None))
+    victim.say("/start")
+    assert victim.token not in (first, second) and chat_of(database, second) is None
+
+
+def test_idle_session_expires_and_logout_ends_every_web_session_of_the_member(site, database, bot_services):
+    with database.session() as s:
+        _, code = _member(s, "张委员", "100")
+    one = Chat(site)
+    one.say(f"/start {code}")
+    with database.session() as s:  # a second browser of the same member
+        row = s.scalar(select(WebSession).where(WebSession.token_hash == token_hash(one.token)))
+        from bot.channels.web.sessions import issue
+
+        other_token = issue(s, row.external_id, row.member_id)[1]
+        s.add(Notification(identity_id=s.scalar(select(ChatIdentity.id).where(
+            ChatIdentity.external_id == row.external_id)), channel="web", chat_id=row.external_id, html="待送达"))  # fmt: skip
+    other = Chat(site, other_token)
+    assert "张委员" in other.say("/start")[0]
+    ended = one.say("/logout")[0]
+    assert ended == say("web_sessions_ended", count=2)
+    for browser, old in ((one, None), (other, other_token)):
+        if old:
+            assert say("who_guest") in browser.say("/start")[0] and browser.token != old
+    with database.session() as s:  # the undelivered web notification went with the sessions
+        assert s.scalar(select(func.count()).select_from(Notification)) == 0
+    idle = Chat(site)
+    idle.say("/start")
+    token = idle.token
+    hours = bot_services.settings.web_session_idle_hours
+    with database.session() as s:
+        s.execute(
+            update(WebSession)
+            .where(WebSession.token_hash == token_hash(token))
+            .values(last_seen_at=utcnow() - timedelta(hours=hours, minutes=1))
+        )
+    idle.say("/start")
+    assert idle.token != token and chat_of(database, token) is not None  # kept until pruned, but not opened
+
+
+def test_notifications_are_read_per_chat(site, database):
+    with database.session() as s:
+        for n in range(201):  # throwaway chats that never poll again
+            ident = identity_for(s, "web", f"throwaway{n:04d}", f"throwaway{n:04d}")
+            s.add(Notification(identity_id=ident.id, channel="web", chat_id=ident.external_id, html=f"旧{n}"))
+    member = Chat(site)
+    member.say("/start")
+    ident = chat_of(database, member.token)
+    with database.session() as s:
+        s.add(
+            Notification(identity_id=ident.id, channel="web", chat_id=ident.chat_id, html="您的微建议已答复")
+        )
+    notes = member.get("/api/notifications").json()["replies"]
+    assert [n["html"] for n in notes] == ["您的微建议已答复"]
+    assert member.get("/api/notifications").json()["replies"] == []  # delivered once
+    stranger = requests.get(f"{site}/api/notifications")
+    assert stranger.json() == {"replies": []} and "lvzhi_web" not in stranger.cookies  # no session made
