@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.channels.web.app import SERVICES, secure_cookies
 from bot.channels.web.client import client_address
+from bot.channels.web.edge import form_data
 from bot.prompts import render
 from bot.staff import audit, sessions
 from bot.staff.accounts import Staff, authenticate, normalise_username
@@ -66,10 +67,12 @@ def web_page(name: str, /, **variables: object) -> str:
 def page(
     request: web.Request, title: str, body_html: str, status: int = 200, flash_html: str = ""
 ) -> web.Response:
-    """A staff page in the common layout (navigation and logout form when logged in)."""
+    """A staff page in the common layout (navigation and logout form when logged in).
+
+    `title` is safe HTML (a t() result or text escaped by the caller): it is put in once, never escaped again."""
     staff: Staff | None = request.get("staff")
     nav = web_page("nav", who=staff.display_name or staff.username, csrf=request["csrf"]) if staff else ""
-    text = web_page("layout", title=title, nav_html=nav, flash_html=flash_html, body_html=body_html)
+    text = web_page("layout", title_html=title, nav_html=nav, flash_html=flash_html, body_html=body_html)
     return web.Response(text=text, content_type="text/html", status=status, headers=HEADERS)
 
 
@@ -104,7 +107,7 @@ def staff_required(handler: Handler) -> Handler:
         staff, csrf = found
         request["staff"], request["csrf"] = staff, csrf
         if request.method == "POST":
-            form = await request.post()
+            form = await form_data(request)
             if not hmac.compare_digest(str(form.get("csrf", "")), csrf):
                 await _db_call(
                     request, audit.denied, staff.username, "web", f"CSRF {request.method} {request.path}"
@@ -143,7 +146,7 @@ async def login_form(
 
 async def login(request: web.Request) -> web.StreamResponse:
     """Check the password; a new server-side session in an HttpOnly, SameSite=Strict cookie."""
-    form = await request.post()
+    form = await form_data(request)
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
         return await login_form(request, t("web_login_expired"), 403, next_url=str(form.get("next", "")))

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from bot.channels.web.edge import positive_int
 from bot.staff import offer_flags, review
 from bot.staff.accounts import StaffError
 from bot.staff.item_view import member_label, when
@@ -20,6 +21,7 @@ from bot.storage.models import Attachment, Submission
 from bot.suggestions.types import catalog
 
 PER_PAGE = 20
+MAX_PAGE = 100_000  # a page number beyond this is refused (the offset would be absurd)
 
 
 def _options(pairs: list[tuple[str, str]], selected: str) -> str:
@@ -40,8 +42,9 @@ def _filter(query) -> tuple[QueueFilter, list[str]]:
     f.status = query.get("status", "") if query.get("status", "") in cat.statuses else ""
     f.category, f.sector = query.get("category", "")[:100], query.get("sector", "")[:100]
     if query.get("campaign", "").strip():
-        if query["campaign"].strip().isdigit():
-            f.campaign = int(query["campaign"])
+        number = positive_int(query["campaign"])
+        if number is not None:
+            f.campaign = number
         else:
             bad.append("征集活动编号")
     for key, attr in (("from", "date_from"), ("to", "date_to")):
@@ -57,7 +60,9 @@ def _filter(query) -> tuple[QueueFilter, list[str]]:
 async def queue_page(request: web.Request) -> web.Response:
     """The review queue with filters and paging."""
     f, bad = _filter(request.query)
-    pg = int(request.query.get("page", "1")) if request.query.get("page", "1").isdigit() else 1
+    pg = positive_int(request.query.get("page", ""), default=1)
+    if pg is None or pg > MAX_PAGE:
+        raise web.HTTPBadRequest(text=t("web_bad_number"), headers=HEADERS)
     rows, total, sector_list = await _db_call(request, lambda s: (*queue(s, f, pg, PER_PAGE), sectors(s)))
     cat = catalog()
     categories = sorted({c for x in cat.types for c in x.categories})
@@ -224,7 +229,8 @@ async def item_action(request: web.Request) -> web.StreamResponse:
 async def attachment(request: web.Request) -> web.StreamResponse:
     """An attachment's file, downloaded by the bot into data_dir/attachments (nothing outside it is served)."""
     att_id = request.match_info["id"]
-    row = await _db_call(request, lambda s: s.get(Attachment, int(att_id)) if att_id.isdigit() else None)
+    number = positive_int(att_id)
+    row = await _db_call(request, lambda s: s.get(Attachment, number)) if number is not None else None
     root = (services_of(request).settings.data_dir / "attachments").resolve()
     path = Path(row.local_path).resolve() if row is not None and row.local_path else None
     if path is None or not path.is_relative_to(root) or not path.is_file():

@@ -54,6 +54,8 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
     """Add the CSP, frame, sniffing and referrer headers to every response, and `Cache-Control: no-store` to all
     but static files; an unexpected error becomes a Chinese 500 page (logged once, without the request's text)."""
     try:
+        if _has_nul(request):  # no database text may hold NUL (PostgreSQL refuses it): refused at the door
+            raise web.HTTPBadRequest(text="请求中含有不允许的控制字符。")
         resp = await handler(request)
     except web.HTTPException as exc:
         _secure(request, exc.headers)
@@ -64,6 +66,10 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
     if not resp.prepared:
         _secure(request, resp.headers)
     return resp
+
+
+def _has_nul(request: web.Request) -> bool:
+    return "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.query.items())
 
 
 def _secure(request: web.Request, headers) -> None:

@@ -38,6 +38,8 @@ async def json_object(request: web.Request, fields: dict[str, tuple[type, ...]])
         raise bad_request("请求内容必须是 JSON 对象")
     if any(isinstance(v, (dict, list)) for v in body.values()):
         raise bad_request("请求内容不能嵌套")
+    if any("\x00" in k or (isinstance(v, str) and "\x00" in v) for k, v in body.items()):
+        raise bad_request("请求内容含有不允许的控制字符")
     for key, types in fields.items():
         value = body.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
@@ -55,3 +57,18 @@ def positive_int(value: str, *, default: int | None = None, maximum: int = MAX_I
         return None
     number = int(value)
     return number if 1 <= number <= maximum else None
+
+
+async def form_data(request: web.Request):
+    """The request's form fields (MultiDict); a body that is not a readable form is an HTTP 400 (Chinese).
+
+    Too large a body stays aiohttp's 413."""
+    try:
+        form = await request.post()
+    except web.HTTPException:
+        raise
+    except Exception:  # aiohttp's multipart/urlencoded parsers raise several unrelated types for broken input
+        raise web.HTTPBadRequest(text="表单内容无法读取，请刷新页面后重试。") from None
+    if any("\x00" in k or (isinstance(v, str) and "\x00" in v) for k, v in form.items()):
+        raise web.HTTPBadRequest(text="表单内容含有不允许的控制字符。")
+    return form
