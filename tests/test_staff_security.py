@@ -324,6 +324,6 @@ def _campaign_id(staff, site) -> str:
 
 
 def test_csv_keeps_negative_numbers_and_guards_formulas():
-    assert [neutralize(v) for v in ("-3.5", "+2", "-1e3", ".5", -3.5)] == ["-3.5", "+2", "-1e3", ".5", -3.5]
-    assert [neutralize(v) for v in ("-1+2", "=SUM(A1)", "@x", "-A1", "+")] == [
-        "'-1+2", "'=SUM(A1)", "'@x", "'-A1", "'+"]  # fmt: skip
+    assert [neutralize(v) for v in ("-3.5", "-3", "-.5", ".5", -3.5)] == ["-3.5", "-3", "-.5", ".5", -3.5]
+    assert [neutralize(v) for v in ("-1+2", "=SUM(A1)", "@x", "-A1", "+2", "-1e3", "-")] == [
+        "'-1+2", "'=SUM(A1)", "'@x", "'-A1", "'+2", "'-1e3", "'-"]  # fmt: skip

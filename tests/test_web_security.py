@@ -11,12 +11,22 @@ import requests
 from sqlalchemy import func, select, update
 from web_fixtures import serve_web_app
 
-from bot.channels.web.sessions import token_hash
+from bot.channels.web.sessions import issue, token_hash
 from bot.chat.texts import say
 from bot.members.service import create_invitations, identity_for
 from bot.staff import accounts
 from bot.staff.models import AuditEntry
-from bot.storage.models import ChatIdentity, Member, Notification, Submission, WebSession, utcnow
+from bot.storage.models import (
+    ChatIdentity,
+    FlowState,
+    Member,
+    Notification,
+    ProcessedUpdate,
+    QALog,
+    Submission,
+    WebSession,
+    utcnow,
+)
 from bot.suggestions.service import submit
 
 TEXT = "建议在地铁站增加无障碍电梯，方便老人和残疾人出行，减少换乘时上下楼梯的困难。"
@@ -164,8 +174,6 @@ def test_idle_session_expires_and_logout_ends_every_web_session_of_the_member(si
     one.say(f"/start {code}")
     with database.session() as s:  # a second browser of the same member
         row = s.scalar(select(WebSession).where(WebSession.token_hash == token_hash(one.token)))
-        from bot.channels.web.sessions import issue
-
         other_token = issue(s, row.external_id, row.member_id)[1]
         s.add(Notification(identity_id=s.scalar(select(ChatIdentity.id).where(
             ChatIdentity.external_id == row.external_id)), channel="web", chat_id=row.external_id, html="待送达"))  # fmt: skip
@@ -209,3 +217,63 @@ def test_notifications_are_read_per_chat(site, database):
     assert member.get("/api/notifications").json()["replies"] == []  # delivered once
     stranger = requests.get(f"{site}/api/notifications")
     assert stranger.json() == {"replies": []} and "lvzhi_web" not in stranger.cookies  # no session made
+
+
+def test_cookieless_requests_cannot_escape_the_flood_limit(bot_services, database):
+    bot_services.settings.flood_max_per_address = 20
+    with serve_web_app(bot_services) as (base, _loop):
+        codes = [requests.post(f"{base}/api/message", json={"text": "/help", "id": f"u{n}"}).status_code
+                 for n in range(60)]  # fmt: skip
+    assert codes == [200] * 20 + [429] * 40
+    with database.session() as s:  # the refused requests wrote nothing
+        assert s.scalar(select(func.count()).select_from(WebSession)) == 20
+        assert s.scalar(select(func.count()).select_from(ChatIdentity)) == 20
+        assert s.scalar(select(func.count()).select_from(ProcessedUpdate)) == 20
+
+
+def test_pruning_removes_unused_guests_sessions_and_update_keys(database):
+    from bot.channels.web.prune import prune
+
+    old = utcnow() - timedelta(days=30)
+    with database.session() as s:
+        guests = [ChatIdentity(channel="web", external_id=f"guest{n:04d}", chat_id=f"guest{n:04d}", created_at=old)
+                  for n in range(3000)]  # fmt: skip
+        s.add_all(guests)
+        s.add_all(ProcessedUpdate(channel="web", update_key=f"k{n}", processed_at=old) for n in range(3000))
+        s.add(ProcessedUpdate(channel="web", update_key="fresh"))
+        s.add(ProcessedUpdate(channel="telegram", update_key="tg-old", processed_at=old))
+        s.flush()
+        s.add(QALog(identity_id=guests[0].id, channel="web", chat_id="guest0000", question="问", answer="答"))
+        s.add(FlowState(channel="web", chat_id="guest0001", identity_id=guests[1].id, flow="micro", step="k"))
+        _item(s, "9", {"title": "关于路灯的建议", "content": TEXT})  # a telegram member's item
+        author = identity_for(s, "web", "author", "author")  # a guest's own item keeps the guest
+        author.created_at = old
+        submit(s, author, "micro", {"category": "城市管理", "fields": {"title": "", "content": TEXT}})
+        live = identity_for(s, "web", "live", "live")  # a guest whose browser still uses its session
+        live.created_at = old
+        issue(s, "live", None)
+        idle_row, _ = issue(s, "idle", None)  # an idle session and its chat's undelivered notification
+        idle_row.last_seen_at = old
+        idle = identity_for(s, "web", "idle", "idle")
+        s.add(Notification(identity_id=idle.id, channel="web", chat_id="idle", html="待送达"))
+    with database.session() as s:
+        counts = prune(s, idle=timedelta(days=14), after=timedelta(days=1))
+    assert counts == {"sessions": 1, "notifications": 1, "updates": 3000, "guests": 3000}
+    with database.session() as s:
+        left = set(s.scalars(select(ChatIdentity.external_id).where(ChatIdentity.channel == "web")))
+        assert left == {"author", "live", "idle"}  # idle: created just now, pruned on a later pass
+        assert (
+            s.scalar(select(QALog.identity_id)) is None
+            and s.scalar(select(func.count()).select_from(QALog)) == 1
+        )
+        assert s.scalar(select(func.count()).select_from(FlowState)) == 0
+        assert set(s.scalars(select(ProcessedUpdate.update_key))) == {"fresh", "tg-old"}
+
+
+def test_flood_limiter_forgets_quiet_keys():
+    from bot.channels.flood import MAX_KEYS, FloodLimiter
+
+    limiter = FloodLimiter(max_events=2, window_s=10.0)
+    for n in range(MAX_KEYS + 5):  # one-off addresses and cookies
+        limiter.check(f"one-off{n}", now=0.0)
+    assert limiter.check("busy", now=20.0) == "ok" and len(limiter._events) == 1
