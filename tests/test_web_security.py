@@ -277,3 +277,25 @@ def test_flood_limiter_forgets_quiet_keys():
     for n in range(MAX_KEYS + 5):  # one-off addresses and cookies
         limiter.check(f"one-off{n}", now=0.0)
     assert limiter.check("busy", now=20.0) == "ok" and len(limiter._events) == 1
+
+
+def test_migration_0602_makes_text_titled_items_private(database):
+    from sqlalchemy import text
+
+    database.downgrade("0501_staff")
+    with database.engine.begin() as conn:
+        conn.execute(text("INSERT INTO chat_identities (id, channel, external_id, chat_id, display_name, blocked, "
+                          "created_at) VALUES (1, 'web', 'x', 'x', '', false, CURRENT_TIMESTAMP)"))  # fmt: skip
+        for n, fields in enumerate(('{"title": "关于路灯的建议", "content": "内容"}', '{"title": "", "content": "我是"}',
+                                    '{"content": "征集意见"}'), start=1):  # fmt: skip
+            conn.execute(
+                text("INSERT INTO submissions (id, receipt_no, type, category, title, fields, status, identity_id, "
+                     "created_at, updated_at) VALUES (:id, :r, 'micro', '', 't', :f, 'submitted', 1, "
+                     "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                {"id": n, "r": f"WJ-{n}", "f": fields},
+            )  # fmt: skip
+    database.migrate()
+    with database.session() as s:
+        flags = dict(s.execute(select(Submission.receipt_no, Submission.private)).all())
+        assert flags == {"WJ-1": False, "WJ-2": True, "WJ-3": True}
+        assert s.scalar(select(func.count()).select_from(WebSession)) == 0
