@@ -288,7 +288,7 @@ def test_no_route_answers_500_to_malformed_requests(site, world, bot_services):
 # --- 7. audit folding, log lines, titles, CSV numbers
 
 
-def test_anonymous_views_fold_into_one_audit_row_and_staff_index_is_not_a_refusal(site, database):
+def test_anonymous_views_fold_into_one_audit_row_and_staff_index_is_not_a_refusal(site, database, world):
     for _ in range(30):
         assert requests.get(f"{site}/staff/audit", allow_redirects=False).status_code == 303
     requests.get(f"{site}/staff/", allow_redirects=False)
@@ -296,6 +296,8 @@ def test_anonymous_views_fold_into_one_audit_row_and_staff_index_is_not_a_refusa
     with database.session() as s:
         rows = list(s.scalars(select(AuditEntry).where(AuditEntry.actor == "web:127.0.0.1")))
     assert [(r.action, r.target, r.repeats) for r in rows] == [("anonymous_view", "GET /staff/audit", 30)]
+    staff, _ = staff_session(site)
+    assert "GET /staff/audit（共 30 次）" in staff.get(f"{site}/staff/audit").text
 
 
 def test_log_lines_escape_control_characters_from_requests(site, caplog):

@@ -300,3 +300,25 @@ def test_migration_0602_makes_text_titled_items_private(database):
         flags = dict(s.execute(select(Submission.receipt_no, Submission.private)).all())
         assert flags == {"WJ-1": False, "WJ-2": True, "WJ-3": True}
         assert s.scalar(select(func.count()).select_from(WebSession)) == 0
+
+
+def test_the_web_server_prunes_on_its_schedule(bot_services, database):
+    import time
+
+    bot_services.settings.prune_interval_s = 0.05
+    with database.session() as s:
+        s.add(
+            ChatIdentity(
+                channel="web", external_id="gone", chat_id="gone", created_at=utcnow() - timedelta(days=3)
+            )
+        )
+
+    def left() -> int:
+        with database.session() as s:
+            return s.scalar(select(func.count()).select_from(ChatIdentity))
+
+    with serve_web_app(bot_services):
+        deadline = time.monotonic() + 20
+        while left() and time.monotonic() < deadline:  # waits on the condition, not a fixed time
+            time.sleep(0.05)
+    assert left() == 0

@@ -21,6 +21,11 @@ PER_PAGE = 50
 MAX_PAGE = 100_000  # a page number beyond this is refused
 
 
+def _times(repeats: int) -> str:
+    """A folded row's count of attempts (anonymous views of one address in one minute)."""
+    return f"（共 {repeats} 次）" if repeats > 1 else ""
+
+
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False) if value is not None else ""
 
@@ -34,7 +39,7 @@ async def audit_page(request: web.Request) -> web.Response:
     entries = await _db_call(request, lambda s: audit.latest(s, PER_PAGE + 1, (pg - 1) * PER_PAGE))
     rows = "".join(
         f"<tr><td>{e.at.astimezone(TIMEZONE):%Y-%m-%d %H:%M:%S}</td><td>{html.escape(e.actor)}</td>"
-        f"<td>{html.escape(e.channel)}</td><td class='action'>{html.escape(e.action)}</td><td>{html.escape(e.target)}</td>"
+        f"<td>{html.escape(e.channel)}</td><td class='action'>{html.escape(e.action)}</td><td>{html.escape(e.target)}{_times(e.repeats)}</td>"
         f"<td>{html.escape(_json(e.before))}</td><td>{html.escape(_json(e.after))}</td></tr>"
         for e in entries[:PER_PAGE]
     )
