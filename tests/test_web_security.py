@@ -322,3 +322,35 @@ def test_the_web_server_prunes_on_its_schedule(bot_services, database):
         while left() and time.monotonic() < deadline:  # waits on the condition, not a fixed time
             time.sleep(0.05)
     assert left() == 0
+
+
+def _buttons(chat: Chat) -> list[str]:
+    return [b["data"] for r in chat.last for row in r["buttons"] for b in row]
+
+
+def test_the_author_chooses_whether_a_titled_item_may_be_shown(site, database):
+    with database.session() as s:
+        _, code = _member(s, "张委员", "100")
+    member = Chat(site)
+    member.say(f"/start {code}")
+    member.say("/suggest")
+    member.press("f:t:micro")
+    member.press("f:c:1")
+    member.say("关于地铁站无障碍电梯的建议")
+    member.say(TEXT)
+    preview = member.press("f:d")[0]
+    assert "<b>相似事项展示</b>：其他委员提交相近事项时可看到标题" in preview and "f:p:1" in _buttons(member)
+    preview = member.press("f:p:1")[0]
+    assert "<b>相似事项展示</b>：不展示（仅工作人员可见）" in preview and "f:p:0" in _buttons(member)
+    member.press("f:s")
+    untitled = Chat(site)
+    untitled.say(f"/start {code}")  # the code is used: this browser stays a guest
+    untitled.say("/suggest")
+    untitled.press("f:t:micro")
+    untitled.press("f:c:1")
+    untitled.press("f:k")
+    untitled.say(SECRET_TEXT)
+    assert "不展示（仅工作人员可见）" in untitled.press("f:d")[0]
+    assert not {"f:p:0", "f:p:1"} & set(_buttons(untitled))  # the start of a text is never shown to others
+    with database.session() as s:
+        assert s.scalars(select(Submission.private)).all() == [True]
