@@ -91,6 +91,26 @@ class Settings(BaseSettings):
     staff_session_hours: float = 12.0  # a web login lasts this long
     reply_due_days: int = 90  # an item with no reply this many days after submission is overdue
 
+    # --- security of the web chat and staff pages (issue 14)
+    public_url: str | None = (
+        None  # the address people open (e.g. https://lvzhi.example.org); https: Secure cookies
+    )
+    cookie_secure: bool | None = (
+        None  # Secure attribute on the staff and web-chat cookies; None: from public_url
+    )
+    trusted_proxies: str = ""  # addresses/CIDR of reverse proxies whose X-Forwarded-For is believed
+    web_session_idle_hours: float = (
+        24.0 * 14
+    )  # a web-chat session unused this long ends (a member binds again)
+    flood_max_per_address: int = 120  # web requests per client address per flood_window_s (offices share one)
+    login_free_failures: int = 5  # failed staff logins per account or address before a delay is imposed
+    login_max_delay_s: float = 900.0  # the longest delay per address (doubling from 2 s per further failure)
+    login_account_max_s: float = 60.0  # the longest delay per account (short: anyone can fail any username)
+    prune_interval_s: float = 3600.0  # how often unused guest chats, sessions and update keys are removed
+    prune_after_hours: float = (
+        24.0  # web update keys and session-less guest chats older than this are removed
+    )
+
     @property
     def resolved_index_dir(self) -> Path:
         """The knowledge index directory."""

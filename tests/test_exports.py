@@ -89,10 +89,12 @@ def test_csv_is_utf8_with_bom_and_neutralised(tmp_path: Path) -> None:
     assert rows[1][3:] == ["0.5", "2026-03-01"]
     assert rows[-1][2:] == [
         "中间的=号没事",
-        "'-3",
+        "-3",
         "",
-    ]  # a negative number written as text is neutralised too
-    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
+    ]  # a negative number stays a number (issue 14): it cannot run as a formula
+    assert not any(
+        cell.startswith(("=", "+", "-", "@", "\t", "\r")) and cell != "-3" for row in rows for cell in row
+    )
 
 
 def test_write_table_picks_format_by_suffix(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 
+MAX_KEYS = 10_000  # keys remembered before quiet ones are dropped
+
 
 class FloodLimiter:
     """Allows at most `max_events` per `window_s` seconds per key."""
@@ -18,6 +20,10 @@ class FloodLimiter:
     def check(self, key: str, now: float | None = None) -> str:
         """'ok', 'warn' (first refusal in a window: tell the user) or 'drop'."""
         now = time.monotonic() if now is None else now
+        if len(self._events) > MAX_KEYS:  # many one-off keys (addresses, cookies): forget the quiet ones
+            for k in [k for k, d in self._events.items() if not d or now - d[-1] > self.window_s]:
+                del self._events[k]
+                self._warned.pop(k, None)
         q = self._events[key]
         while q and now - q[0] > self.window_s:
             q.popleft()

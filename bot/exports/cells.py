@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -10,14 +11,17 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 # A cell starting with one of these may be run as a formula by Excel, WPS or LibreOffice (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"-(?:\d+(?:\.\d+)?|\.\d+)")  # a negative number: read as a number, never run
 
 
 def neutralize(value: object) -> object:
-    """For CSV: prefix text that a spreadsheet could run as a formula with a single quote; other values pass.
+    """For CSV: prefix text that a spreadsheet could run as a formula with a single quote; other values pass
+    (a plain negative number such as "-3.5" is a number to every spreadsheet, not a formula, and stays as it is;
+    "+1" keeps its guard, since a spreadsheet would show the text as the number 1).
 
     CSV has no cell types, so Excel, WPS and LibreOffice decide from the text; XLSX cells use xlsx_cell instead.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 

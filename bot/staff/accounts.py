@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -116,9 +117,16 @@ def remove(session: Session, actor: str, username: str) -> None:
     audit.record(session, actor, "staff_remove", f"staff:{username}", before, public(account), "cli")
 
 
+def normalise_username(username: str) -> str:
+    """A typed username as it is looked up: NFKC (full-width letters and spaces folded) and stripped of whitespace
+    (tabs, ideographic spaces…). The login check and the login throttle both key on this."""
+    return unicodedata.normalize("NFKC", username).strip()[:64]
+
+
 def authenticate(session: Session, username: str, password: str) -> StaffAccount | None:
     """The active account whose password matches, else None (same time either way)."""
-    account = session.scalar(select(StaffAccount).where(StaffAccount.username == username.strip()))
+    name = normalise_username(username)
+    account = session.scalar(select(StaffAccount).where(StaffAccount.username == name))
     if account is None or not account.active:
         dummy_check(password)
         return None

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.logsafe import clean
 from bot.staff.models import AuditEntry
+from bot.storage.models import utcnow
+
+FOLD_WINDOW = timedelta(minutes=1)
 
 log = logging.getLogger("lvzhi.security")
 
@@ -27,8 +32,25 @@ def record(
 
 def denied(session: Session, who: str, channel: str, what: str) -> AuditEntry:
     """Record a refused attempt by a non-staff user (and warn in the security log)."""
-    log.warning("staff access refused: %s on %s tried %s", who, channel, what[:200])
+    log.warning("staff access refused: %s on %s tried %s", clean(who, 120), clean(channel, 20), clean(what))
     return record(session, who, "access_denied", what, None, None, channel)
+
+
+def fold(session: Session, who: str, channel: str, action: str, what: str) -> AuditEntry:
+    """Record an anonymous attempt folded: one row per actor (a client address) and action per minute, whose
+    `repeats` counts the attempts (the first attempt's target is kept). Logged once per row, escaped."""
+    since = utcnow() - FOLD_WINDOW
+    row = session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.actor == who[:120], AuditEntry.action == action, AuditEntry.at >= since)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if row is not None:
+        row.repeats += 1
+        return row
+    log.warning("staff %s: %s on %s tried %s", action, clean(who, 120), clean(channel, 20), clean(what))
+    return record(session, who, action, what, None, None, channel)
 
 
 def latest(session: Session, limit: int = 50, offset: int = 0) -> list[AuditEntry]:

@@ -53,6 +53,9 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+    repeats: Mapped[int] = mapped_column(
+        default=1
+    )  # anonymous page views folded: one row per address a minute
 
 
 class Assignment(Base):

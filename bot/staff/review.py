@@ -157,7 +157,7 @@ def convert(session: Session, item: Submission, type_key: str) -> Submission:
     new = Submission(
         receipt_no=next_receipt(session, stype.prefix, datetime.now().year), type=type_key, category=item.category,
         title=stype.title_of(values)[:300], fields=values, status=INITIAL, member_id=item.member_id,
-        identity_id=item.identity_id,
+        identity_id=item.identity_id, private=item.private or not values.get("title"),
     )  # fmt: skip
     session.add(new)
     session.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import math
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,18 +17,19 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.channels.flood import FloodLimiter
-from bot.channels.web.app import SERVICES
+from bot.channels.web.app import SERVICES, secure_cookies
+from bot.channels.web.client import client_address
+from bot.channels.web.edge import form_data
 from bot.prompts import render
 from bot.staff import audit, sessions
-from bot.staff.accounts import Staff, authenticate
+from bot.staff.accounts import Staff, authenticate, normalise_username
+from bot.staff.login_throttle import LoginThrottle
 from bot.staff.texts import t
 
 COOKIE = "lvzhi_staff"
 LOGIN_COOKIE = "lvzhi_staff_login"
-LOGIN_LIMIT = web.AppKey(
-    "staff_login_limit", FloodLimiter
-)  # login attempts per client and username  # double-submit token of the login form (no session yet)
+LOGIN_LIMIT = web.AppKey("staff_login_limit", LoginThrottle)  # failed logins per username and per address
+UNLOGGED = {"/staff/", "/staff"}  # opening the staff area before logging in is not an attempt at anything
 STATIC = Path(__file__).resolve().parent / "static"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HEADERS = {
@@ -65,15 +67,21 @@ def web_page(name: str, /, **variables: object) -> str:
 def page(
     request: web.Request, title: str, body_html: str, status: int = 200, flash_html: str = ""
 ) -> web.Response:
-    """A staff page in the common layout (navigation and logout form when logged in)."""
+    """A staff page in the common layout (navigation and logout form when logged in).
+
+    `title` is safe HTML (a t() result or text escaped by the caller): it is put in once, never escaped again."""
     staff: Staff | None = request.get("staff")
     nav = web_page("nav", who=staff.display_name or staff.username, csrf=request["csrf"]) if staff else ""
-    text = web_page("layout", title=title, nav_html=nav, flash_html=flash_html, body_html=body_html)
+    text = web_page("layout", title_html=title, nav_html=nav, flash_html=flash_html, body_html=body_html)
     return web.Response(text=text, content_type="text/html", status=status, headers=HEADERS)
 
 
 def _client(request: web.Request) -> str:
-    return f"web:{request.remote or '-'}"
+    return f"web:{client_address(request, services_of(request).settings.trusted_proxies)}"
+
+
+def _secure(request: web.Request) -> bool:
+    return secure_cookies(services_of(request).settings)
 
 
 def staff_required(handler: Handler) -> Handler:
@@ -86,9 +94,11 @@ def staff_required(handler: Handler) -> Handler:
         token = request.cookies.get(COOKIE, "")
         found = await _db_call(request, sessions.resolve, token) if token else None
         if found is None:
-            await _db_call(
-                request, audit.denied, _client(request), "web", f"{request.method} {request.path_qs}"
-            )
+            what = f"{request.method} {request.path_qs}"
+            if request.method != "GET":
+                await _db_call(request, audit.fold, _client(request), "web", "access_denied", what)
+            elif request.path not in UNLOGGED:  # a page view without a session: folded, not a refusal
+                await _db_call(request, audit.fold, _client(request), "web", "anonymous_view", what)
             if request.method == "GET":
                 raise web.HTTPSeeOther(
                     f"/staff/login?next={quote(request.path_qs, safe='')}", headers=HEADERS
@@ -97,7 +107,7 @@ def staff_required(handler: Handler) -> Handler:
         staff, csrf = found
         request["staff"], request["csrf"] = staff, csrf
         if request.method == "POST":
-            form = await request.post()
+            form = await form_data(request)
             if not hmac.compare_digest(str(form.get("csrf", "")), csrf):
                 await _db_call(
                     request, audit.denied, staff.username, "web", f"CSRF {request.method} {request.path}"
@@ -122,37 +132,53 @@ async def login_form(
     body = web_page("login", csrf=token, next=next_url, username=username)
     flash = web_page("flash_error", text=error) if error else ""
     resp = page(request, t("web_login_title"), body, status, flash)
-    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", path="/staff/", max_age=3600)
+    resp.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        path="/staff/",
+        max_age=3600,
+        secure=_secure(request),
+    )
     return resp
 
 
 async def login(request: web.Request) -> web.StreamResponse:
     """Check the password; a new server-side session in an HttpOnly, SameSite=Strict cookie."""
-    form = await request.post()
+    form = await form_data(request)
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
         return await login_form(request, t("web_login_expired"), 403, next_url=str(form.get("next", "")))
-    username, password = str(form.get("username", ""))[:64], str(form.get("password", ""))[:200]
+    typed, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:200]
+    username = normalise_username(typed)  # the name the check looks up, and the throttle's key
     hours = services_of(request).settings.staff_session_hours
-    if request.app[LOGIN_LIMIT].check(f"{request.remote}|{username}") != "ok":  # password guessing
-        await _db_call(request, audit.denied, _client(request), "web", f"login throttled staff:{username}")
-        return await login_form(request, t("web_login_throttled"), 429, username, str(form.get("next", "")))
+    client = _client(request)
+    throttle = request.app[LOGIN_LIMIT]
+    wait = throttle.wait(username, client)
+    if wait > 0:  # password guessing: refused without looking at the password
+        await _db_call(request, audit.fold, client, "web", "login_throttled", f"staff:{username}")
+        message = t("web_login_throttled", seconds=max(1, math.ceil(wait)))
+        return await login_form(request, message, 429, username, str(form.get("next", "")))
 
     def check(s):
         account = authenticate(s, username, password)
         if account is None:
-            audit.record(s, _client(request), "login_failed", f"staff:{username}", channel="web")
+            audit.record(s, client, "login_failed", f"staff:{username}", channel="web")
             return None
         audit.record(s, account.username, "login", f"staff:{account.username}", channel="web")
         return sessions.start(s, account, hours)
 
     started = await _db_call(request, check)
     if started is None:
+        throttle.failed(username, client)
         return await login_form(request, t("web_login_failed"), 401, username, str(form.get("next", "")))
+    throttle.succeeded(username, client)
     resp = web.HTTPSeeOther(_safe_next(str(form.get("next", "/staff/"))), headers=HEADERS)
     resp.set_cookie(
-        COOKIE, started[0], httponly=True, samesite="Strict", path="/staff/", max_age=int(hours * 3600)
-    )
+        COOKIE, started[0], httponly=True, samesite="Strict", path="/staff/", max_age=int(hours * 3600),
+        secure=_secure(request),
+    )  # fmt: skip
     resp.del_cookie(LOGIN_COOKIE, path="/staff/")
     raise resp
 
@@ -181,7 +207,10 @@ def add_staff_pages(app: web.Application) -> web.Application:
     from bot.staff import web_campaigns, web_items, web_tools
 
     staff_app = web.Application()
-    staff_app[LOGIN_LIMIT] = FloodLimiter(max_events=10, window_s=15 * 60)
+    settings = app[SERVICES].settings
+    staff_app[LOGIN_LIMIT] = LoginThrottle(
+        settings.login_free_failures, settings.login_account_max_s, settings.login_max_delay_s
+    )
     staff_app.router.add_get("/login", login_form)
     staff_app.router.add_post("/login", login)
     staff_app.router.add_post("/logout", logout)

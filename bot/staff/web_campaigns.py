@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.campaigns import report, service
 from bot.campaigns.models import Campaign, CampaignDelivery
 from bot.campaigns.service import CampaignError
+from bot.channels.web.edge import positive_int
 from bot.exports.writers import csv_chunks, write_xlsx
 from bot.staff import audit, campaign_view
 from bot.staff.texts import t
@@ -168,7 +169,10 @@ async def _report_page(
         "broadcast": campaign_view.broadcast_html(rep.id, counts, request["csrf"], bcast),
     }
     pg = request.query.get("page", "1")
-    body = campaign_view.report_body(rep, description, parts, int(pg) if pg.isdigit() else 1)
+    number = positive_int(pg, default=1)
+    if number is None or number > 100_000:
+        raise web.HTTPBadRequest(text=t("web_bad_number"), headers=HEADERS)
+    body = campaign_view.report_body(rep, description, parts, number)
     title = t("web_campaign_title", id=rep.id, title=rep.title)
     return page(request, title, body, status, flash or _flash(request, rep))
 
@@ -305,8 +309,8 @@ def add_routes(app: web.Application) -> None:
     """The campaign routes (relative to /staff/)."""
     app.router.add_get("/campaigns", campaigns_page)
     app.router.add_post("/campaigns", create_campaign)
-    app.router.add_get(r"/campaigns/{id:\d+}", report_page)
-    app.router.add_post(r"/campaigns/{id:\d+}/open", open_campaign)
-    app.router.add_post(r"/campaigns/{id:\d+}/close", close_campaign)
-    app.router.add_post(r"/campaigns/{id:\d+}/broadcast", broadcast)
-    app.router.add_get(r"/campaigns/{id:\d+}/export.{fmt:csv|xlsx}", export)
+    app.router.add_get(r"/campaigns/{id:[0-9]{1,9}}", report_page)
+    app.router.add_post(r"/campaigns/{id:[0-9]{1,9}}/open", open_campaign)
+    app.router.add_post(r"/campaigns/{id:[0-9]{1,9}}/close", close_campaign)
+    app.router.add_post(r"/campaigns/{id:[0-9]{1,9}}/broadcast", broadcast)
+    app.router.add_get(r"/campaigns/{id:[0-9]{1,9}}/export.{fmt:csv|xlsx}", export)

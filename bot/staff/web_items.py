@@ -10,7 +10,8 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot.staff import review
+from bot.channels.web.edge import positive_int
+from bot.staff import offer_flags, review
 from bot.staff.accounts import StaffError
 from bot.staff.item_view import member_label, when
 from bot.staff.queue import QueueFilter, queue, sectors
@@ -20,6 +21,7 @@ from bot.storage.models import Attachment, Submission
 from bot.suggestions.types import catalog
 
 PER_PAGE = 20
+MAX_PAGE = 100_000  # a page number beyond this is refused (the offset would be absurd)
 
 
 def _options(pairs: list[tuple[str, str]], selected: str) -> str:
@@ -40,8 +42,9 @@ def _filter(query) -> tuple[QueueFilter, list[str]]:
     f.status = query.get("status", "") if query.get("status", "") in cat.statuses else ""
     f.category, f.sector = query.get("category", "")[:100], query.get("sector", "")[:100]
     if query.get("campaign", "").strip():
-        if query["campaign"].strip().isdigit():
-            f.campaign = int(query["campaign"])
+        number = positive_int(query["campaign"])
+        if number is not None:
+            f.campaign = number
         else:
             bad.append("征集活动编号")
     for key, attr in (("from", "date_from"), ("to", "date_to")):
@@ -57,7 +60,9 @@ def _filter(query) -> tuple[QueueFilter, list[str]]:
 async def queue_page(request: web.Request) -> web.Response:
     """The review queue with filters and paging."""
     f, bad = _filter(request.query)
-    pg = int(request.query.get("page", "1")) if request.query.get("page", "1").isdigit() else 1
+    pg = positive_int(request.query.get("page", ""), default=1)
+    if pg is None or pg > MAX_PAGE:
+        raise web.HTTPBadRequest(text=t("web_bad_number"), headers=HEADERS)
     rows, total, sector_list = await _db_call(request, lambda s: (*queue(s, f, pg, PER_PAGE), sectors(s)))
     cat = catalog()
     categories = sorted({c for x in cat.types for c in x.categories})
@@ -162,7 +167,9 @@ def _actions(item: Submission, csrf: str, form: dict) -> str:
                                 grades_html=grades))  # fmt: skip
         else:
             out.append(web_page("action_simple", csrf=csrf, action=action, label=label))
-    return "\n".join(out) or t("err_none")
+    flag = "offer_show" if item.offer_hidden else "offer_hide"  # not a workflow move: always available
+    out.append(web_page("action_simple", csrf=csrf, action=flag, label=t(f"act_{flag}")))
+    return "\n".join(out)
 
 
 async def _render_item(request: web.Request, receipt: str, flash: str = "", status: int = 200, form=None):
@@ -189,7 +196,7 @@ async def item_page(request: web.Request) -> web.Response:
     done = request.query.get("done", "")
     flash = (
         web_page("flash_ok", text=t("web_done", action=t(f"act_{done}")))
-        if done in review.ACTION_TARGETS
+        if done in review.ACTION_TARGETS or done in offer_flags.ACTIONS
         else ""
     )
     return await _render_item(request, request.match_info["receipt"], flash)
@@ -207,7 +214,10 @@ async def item_action(request: web.Request) -> web.StreamResponse:
     )  # fmt: skip
     staff = request["staff"]
     try:
-        await _db_call(request, review.perform, staff, receipt, action, data)
+        if action in offer_flags.ACTIONS:
+            await _db_call(request, offer_flags.set_offer_hidden, staff, receipt, offer_flags.ACTIONS[action])
+        else:
+            await _db_call(request, review.perform, staff, receipt, action, data)
     except StaffError as exc:
         return await _render_item(
             request, receipt, web_page("flash_error", text=html.unescape(str(exc))), 400, form
@@ -219,7 +229,8 @@ async def item_action(request: web.Request) -> web.StreamResponse:
 async def attachment(request: web.Request) -> web.StreamResponse:
     """An attachment's file, downloaded by the bot into data_dir/attachments (nothing outside it is served)."""
     att_id = request.match_info["id"]
-    row = await _db_call(request, lambda s: s.get(Attachment, int(att_id)) if att_id.isdigit() else None)
+    number = positive_int(att_id)
+    row = await _db_call(request, lambda s: s.get(Attachment, number)) if number is not None else None
     root = (services_of(request).settings.data_dir / "attachments").resolve()
     path = Path(row.local_path).resolve() if row is not None and row.local_path else None
     if path is None or not path.is_relative_to(root) or not path.is_file():

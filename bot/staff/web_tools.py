@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.channels.web.edge import positive_int
 from bot.staff import audit, overdue, regs
 from bot.staff.accounts import StaffError
 from bot.staff.export import csv_stream
@@ -17,6 +18,12 @@ from bot.staff.web import HEADERS, _db_call, page, services_of, staff_required, 
 from bot.suggestions.service import TIMEZONE
 
 PER_PAGE = 50
+MAX_PAGE = 100_000  # a page number beyond this is refused
+
+
+def _times(repeats: int) -> str:
+    """A folded row's count of attempts (anonymous views of one address in one minute)."""
+    return f"（共 {repeats} 次）" if repeats > 1 else ""
 
 
 def _json(value) -> str:
@@ -26,11 +33,13 @@ def _json(value) -> str:
 @staff_required
 async def audit_page(request: web.Request) -> web.Response:
     """The audit log, newest first, paged."""
-    pg = int(request.query.get("page", "1")) if request.query.get("page", "1").isdigit() else 1
+    pg = positive_int(request.query.get("page", ""), default=1)
+    if pg is None or pg > MAX_PAGE:
+        raise web.HTTPBadRequest(text=t("web_bad_number"), headers=HEADERS)
     entries = await _db_call(request, lambda s: audit.latest(s, PER_PAGE + 1, (pg - 1) * PER_PAGE))
     rows = "".join(
         f"<tr><td>{e.at.astimezone(TIMEZONE):%Y-%m-%d %H:%M:%S}</td><td>{html.escape(e.actor)}</td>"
-        f"<td>{html.escape(e.channel)}</td><td class='action'>{html.escape(e.action)}</td><td>{html.escape(e.target)}</td>"
+        f"<td>{html.escape(e.channel)}</td><td class='action'>{html.escape(e.action)}</td><td>{html.escape(e.target)}{_times(e.repeats)}</td>"
         f"<td>{html.escape(_json(e.before))}</td><td>{html.escape(_json(e.after))}</td></tr>"
         for e in entries[:PER_PAGE]
     )
@@ -97,7 +106,7 @@ async def reg_section(request: web.Request) -> web.Response:
     if not chunks:
         flash = web_page("flash_error", text=html.unescape(t("reg_gone")))
         return page(request, t("web_reg_section_title"), "", 404, flash)
-    title = f"《{chunks[0].title}》{chunks[0].section.split(' > ')[0]}"
+    title = html.escape(f"《{chunks[0].title}》{chunks[0].section.split(' > ')[0]}")
     body = "".join(web_page("reg_section", section=c.section, text=c.text) for c in chunks)
     return page(request, title, body)
 

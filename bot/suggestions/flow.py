@@ -144,6 +144,10 @@ def on_press(
             state.draft.setdefault("fields", {})[key] = ""
             _touch(state, "preview" if step.startswith("edit:") else next_step(state))
             return [views.step_prompt(state)]
+    if action == "p" and step == "preview" and arg in ("0", "1"):  # shown to others in similar offers, or not
+        state.draft["private"] = arg == "1"
+        _touch(state, "preview")
+        return [views.step_prompt(state)]
     if action == "d" and step == "attach":
         state.draft["files_done"] = True
         _touch(state, "preview")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.records.recorder import sync_submission
 from bot.storage.models import Attachment, ChatIdentity, ReceiptCounter, StatusChange, Submission
 from bot.suggestions.types import catalog
+from bot.suggestions.views import is_private
 from bot.suggestions.workflow import INITIAL
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -50,6 +51,9 @@ def submit(session: Session, identity: ChatIdentity, type_key: str, draft: dict)
         status=INITIAL,
         member_id=identity.member_id,
         identity_id=identity.id,
+        private=is_private(
+            {**draft, "fields": values}
+        ),  # the author's choice; a text-derived title stays private
     )
     session.add(item)
     session.flush()

@@ -35,6 +35,12 @@ def matter_text(title: str, fields: dict) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def has_own_title(item: Submission) -> bool:
+    """True when the item's title is the author's own title field, not the start of its text."""
+    own = str((item.fields or {}).get("title") or "").strip()
+    return bool(own) and item.title.strip() == own[:300].strip()
+
+
 def terms(text: str) -> Counter[str]:
     """Weighted term counts: precise jieba words (1.0) and Han bigrams (BIGRAM_WEIGHT)."""
     counts: Counter[str] = Counter()
@@ -92,11 +98,20 @@ class SimilarFinder:
     def find(
         self, session: Session, type_key: str, title: str, fields: dict, campaign_id: int | None = None
     ) -> list[Match]:
-        """The closest open items of the same type (same campaign for campaign answers), best first."""
-        stmt = select(Submission).where(Submission.type == type_key, Submission.status.not_in(CLOSED))
+        """The closest open items of the same type (same campaign for campaign answers), best first.
+
+        Only items that may be shown to another person: not private, not hidden from offers by staff, and
+        titled by their author (a title made from the start of the text would show that text)."""
+        stmt = select(Submission).where(
+            Submission.type == type_key,
+            Submission.status.not_in(CLOSED),
+            Submission.private.is_(False),
+            Submission.offer_hidden.is_(False),
+        )
         if campaign_id is not None and hasattr(Submission, "campaign_id"):
             stmt = stmt.where(Submission.campaign_id == campaign_id)  # answers to the same campaign only
         items = list(session.scalars(stmt.order_by(Submission.id.desc()).limit(self.pool)))
+        items = [i for i in items if has_own_title(i)]
         if not items:
             return []
         text = matter_text(title, fields)

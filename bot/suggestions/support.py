@@ -22,7 +22,11 @@ def action_of(type_key: str) -> str:
 def offer(
     session: Session, ident: ChatIdentity, state: FlowState, finder: SimilarFinder
 ) -> list[Reply] | None:
-    """Before the final submit: the closest existing items with support buttons, or None when there are none."""
+    """Before the final submit: the closest existing items with support buttons, or None when there are none.
+
+    Offered to bound members only: a guest (or a stranger) never sees other people's items."""
+    if ident.member_id is None:
+        return None
     stype = catalog().get(state.flow)
     values = state.draft.get("fields", {})
     matches = finder.find(session, state.flow, stype.title_of(values), values, state.draft.get("campaign_id"))

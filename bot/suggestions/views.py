@@ -44,6 +44,12 @@ def validate(spec: FieldSpec, value: str) -> str:
     return ""
 
 
+def is_private(draft: dict) -> bool:
+    """Whether the item will be kept out of other people's similar-item offers: the author's choice, else private
+    when it has no title of its own (its list title would be the start of its text)."""
+    return bool(draft.get("private", not draft.get("fields", {}).get("title")))
+
+
 def preview(state: FlowState) -> Reply:
     """The whole draft with 'edit a field' buttons and 'submit'."""
     stype = catalog().get(state.flow)
@@ -53,11 +59,24 @@ def preview(state: FlowState) -> Reply:
         lines.insert(0, say("preview_line", label=say("campaign_label"), value=state.draft["campaign_title"]))
     for f in stype.fields:
         lines.append(say("preview_line", label=f.label, value=values.get(f.key) or say("preview_empty")))
+    private = is_private(state.draft)
+    lines.append(
+        say(
+            "preview_line",
+            label=say("privacy_label"),
+            value=say(f"privacy_{'private' if private else 'public'}"),
+        )
+    )
     files = len(state.draft.get("attachments", []))
     body = say("flow_preview", type_name=stype.name, lines_html="\n".join(lines), files=files)
     edits = [Button(say("btn_edit", label=stype.category_label), "f:e:_cat")]
     edits += [Button(say("btn_edit", label=f.label), f"f:e:{f.key}") for f in stype.fields]
     edits.append(Button(say("btn_add_files"), "f:e:_files"))
+    if private:  # only an item with its own title may be shown: the start of a text never is
+        if values.get("title"):
+            edits.append(Button(say("btn_privacy_public"), "f:p:0"))
+    else:
+        edits.append(Button(say("btn_privacy_private"), "f:p:1"))
     rows = _rows(edits) + [[Button(say("btn_submit"), "f:s"), Button(say("btn_cancel"), "f:x")]]
     return Reply(body, rows)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models.base import Base, UTCDateTime, utcnow
@@ -14,6 +14,8 @@ class Notification(Base):
     """A message waiting to be sent (sent_at is set once delivered)."""
 
     __tablename__ = "notifications"
+    # the web chat polls its own chat's undelivered messages (migration 0602)
+    __table_args__ = (Index("ix_notifications_channel_chat_sent", "channel", "chat_id", "sent_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), index=True)

@@ -36,6 +36,10 @@ class Submission(Base):
     identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), index=True)
     # the campaign a 征集意见 answers (FK to campaigns.id in migration 0301; the table is bot.campaigns.models)
     campaign_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    # privacy (migration 0602): a private item is never offered to others as a similar item; an item without
+    # its own title (titled with the start of its text) is private unless its author chose otherwise
+    private: Mapped[bool] = mapped_column(default=False)
+    offer_hidden: Mapped[bool] = mapped_column(default=False)  # staff: never offer as a similar item
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
