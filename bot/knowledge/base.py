@@ -38,6 +38,7 @@ class KnowledgeBase:
             bigram=s.bigram_weight,
             synonym=s.synonym_weight,
             dense=s.dense_weight,
+            fusion=s.fusion,
             answer_type=s.answer_type_weight,
         )
 
@@ -46,10 +47,10 @@ class KnowledgeBase:
         """The hybrid retriever (the dense part loads the embedding model only when its weight is above 0)."""
         dense = None
         if self.weights.dense > 0:
-            from bot.knowledge.embeddings import SentenceTransformerEmbeddings
+            from bot.knowledge.embedding_models import embeddings_for
             from bot.knowledge.vectorstore import VectorStore
 
-            dense = VectorStore(self.index_dir, SentenceTransformerEmbeddings.from_settings(self.settings))
+            dense = VectorStore(self.index_dir, embeddings_for(self.settings))
         return HybridRetriever(self.lexical, dense, self.weights)
 
     def retrieve(self, question: str, k: int | None = None) -> RetrievalResult:

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from bot.knowledge import chunking
 from bot.knowledge.chunking import chunk_document
 from bot.knowledge.cleaning import CLEANING_VERSION
-from bot.knowledge.embeddings import SentenceTransformerEmbeddings
+from bot.knowledge.embedding_models import embeddings_for
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.loaders import check_file, load_document
 from bot.knowledge.manifest import FileEntry, Manifest
@@ -99,7 +99,7 @@ class Ingestor:
         self.settings = settings
         self.index_dir = settings.resolved_index_dir
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        self.embeddings = embeddings or SentenceTransformerEmbeddings.from_settings(settings)
+        self.embeddings = embeddings or embeddings_for(settings)
         # With dense_index off, no vectors are made; the manifest records NO_VECTORS so that switching the
         # dense index on later embeds every document.
         self.vectors = VectorStore(self.index_dir, self.embeddings) if settings.dense_index else None
