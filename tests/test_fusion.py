@@ -61,10 +61,11 @@ def test_equal_cosines_add_nothing_and_dense_only_passages_stay_below_the_lexica
     lexical, dense = weak_dense_lists[0]
     flat = [(cid, 0.42) for cid, _ in dense]
     assert minmax_fusion(lexical, flat, 1.0) == minmax_fusion(lexical, [], 0.0)
-    fused = minmax_fusion(lexical, dense, 1.0)
+    fused = minmax_fusion(lexical, dense, 0.3)
     lexical_ids = {cid for cid, _ in lexical}
     dense_only = [cid for cid, _ in dense if cid not in lexical_ids]
-    assert dense_only and max(fused[cid] for cid in dense_only) <= 1.0 <= fused[lexical[0][0]]
+    assert dense_only and max(fused[cid] for cid in dense_only) <= 0.3 / 1.3 + 1e-9
+    assert fused[lexical[0][0]] >= 1 / 1.3 and max(fused.values()) <= 1.0 + 1e-9  # the lexical-only scale
 
 
 def test_reciprocal_rank_fusion_puts_the_lexical_top_at_one(weak_dense_lists) -> None:

@@ -30,6 +30,7 @@ class KnowledgeBase:
         directory = Path(index_dir or settings.resolved_index_dir)
         kb = cls(settings, directory, LexicalIndex.open(directory / "lexical"))
         warm_up()
+        _ = kb.retriever  # chooses the embedding model now: a fallback is logged at start, not at question 1
         return kb
 
     @cached_property
