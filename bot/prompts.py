@@ -27,3 +27,20 @@ def render(name: str, /, **variables: object) -> str:
         return template.substitute(variables)
     except KeyError as exc:
         raise MissingVariable(f"prompt {name!r} needs variable {exc.args[0]!r}") from exc
+
+
+def render_for(name: str, /, traditional: bool, **variables: object) -> str:
+    """Render prompts/<name> with the template's own words in the asker's script.
+
+    Only the template text is converted (Simplified → Traditional when traditional is true); the variables are put in
+    as given, so a document's quote, title or section path keeps its exact characters (issue 8: display text is the
+    document's text). Raises MissingVariable like render.
+    """
+    from bot.textnorm import to_traditional_display
+
+    raw = load_template(name)
+    template = string.Template(to_traditional_display(raw) if traditional else raw)
+    try:
+        return template.substitute(variables)
+    except KeyError as exc:
+        raise MissingVariable(f"prompt {name!r} needs variable {exc.args[0]!r}") from exc

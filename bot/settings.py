@@ -45,7 +45,10 @@ class Settings(BaseSettings):
     bigram_weight: float = 0.5
     synonym_weight: float = 0.4
     answer_type_weight: float = 0.4
-    decline_threshold: float = 0.1  # evidence below this declines (calibrated on two question sets)
+    decline_threshold: float = 0.1  # (earlier rule) evidence below this declined; now see decline_confidence
+    decline_confidence: float | None = (
+        None  # confidence below this declines; None: the fitted model's threshold
+    )
     top_k: int = 10
     max_file_mb: float = 20.0
 

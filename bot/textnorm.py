@@ -27,6 +27,16 @@ for _ch in "，：；！？（）":
     _WIDTH.pop(ord(_ch), None)
 
 
+@lru_cache(maxsize=1)
+def _s2tw() -> OpenCC:
+    return OpenCC("s2tw")
+
+
+def to_traditional_display(text: str) -> str:
+    """Simplified text in the Traditional characters readers use today (OpenCC s2tw: 為, 裡), for the bot's words."""
+    return _s2tw().convert(text)
+
+
 def to_half_width(text: str) -> str:
     """Turn full-width letters, digits and spaces into half-width ones."""
     return text.translate(_WIDTH)

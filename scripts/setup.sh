@@ -11,6 +11,12 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)  # llama-cpp-python (dev extra) builds from source
 command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-writer-nogui)  # .doc/.wps import (optional in production)
+# OCR of scanned PDFs and images (bot/knowledge/ocr.py); the CJK font draws the scans the OCR tests read.
+langs="$(command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null || true)"
+grep -qx chi_sim <<<"$langs" && grep -qx chi_tra <<<"$langs" \
+  || need_apt+=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra)
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need_apt+=(fonts-wqy-zenhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_apt[@]}"

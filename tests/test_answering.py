@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.answering.evaluation import judge, load_items, summarize
 from bot.knowledge.base import KnowledgeBase
-from bot.textnorm import is_traditional, to_simplified
+from bot.textnorm import to_simplified
 
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_qa.jsonl"
 
@@ -41,20 +41,23 @@ def test_quotes_are_verbatim_from_the_cited_passage(seeds_answerer):
             assert to_simplified(citation.quote.split("\n")[0])[:20] in to_simplified(answer.text)
 
 
-def test_traditional_question_gets_a_traditional_answer_from_a_simplified_passage(seeds_answerer):
+def test_traditional_question_gets_the_documents_words_and_traditional_own_words(seeds_answerer):
     answer = seeds_answerer.answer("廣州市政協要建設一個什麼樣的機關？")
     assert not answer.declined
-    assert "廣州市政協機關積極探索建設“火柴”型機關" in answer.text  # Simplified passage, Traditional answer
-    assert is_traditional(answer.text)
-    assert "广州市政协机关积极探索建设“火柴”型机关" in answer.citations[0].text  # the document's own words
+    # the quote keeps the Simplified document's characters; only the bot's own heading follows the asker
+    assert "广州市政协机关积极探索建设“火柴”型机关" in answer.text
+    assert "廣州市政協機關" not in answer.text
+    assert answer.text.startswith("根據知識庫，相關原文如下")
+    assert "广州市政协机关积极探索建设“火柴”型机关" in answer.citations[0].text
 
 
 def test_simplified_question_finds_a_traditional_passage(seeds_answerer):
     answer = seeds_answerer.answer("对上协调要注意什么？")
     assert not answer.declined
     assert "對上協調要及時主動" in answer.citations[0].text
-    assert "对上协调要及时主动" in answer.text
-    assert not is_traditional(answer.text)
+    assert "對上協調要及時主動" in answer.text  # the Traditional document's own characters
+    assert "对上协调要及时主动" not in answer.text
+    assert answer.text.startswith("根据知识库，相关原文如下")  # the bot's own words follow the asker
 
 
 def test_declines_in_plain_words(seeds_answerer):
@@ -148,5 +151,8 @@ def test_ask_on_an_empty_index_says_what_to_do(tmp_path):
 def test_a_short_article_is_quoted_whole(sample_answerer):
     answer = sample_answerer.answer("對提案答復不滿意怎麼辦？")
     assert answer.citations[0].section.endswith("第十一条")
-    assert "重新辦理" in answer.text  # the sentence that answers is the article's second one
+    assert (
+        "重新办理" in answer.text
+    )  # the article's second sentence answers; quoted in the document's characters
+    assert answer.text.startswith("根據知識庫")
     assert answer.citations[0].quote.replace("\n", "") == answer.citations[0].text.replace("\n", "")

@@ -213,7 +213,7 @@ async def test_full_campaign(harness, bot_services, database, monkeypatch, capsy
     text = capsys.readouterr().out
     assert "共收到意见 25 条" in text and "按界别统计" in text and "█" in text and "主题 1：" in text
 
-    # export through the streaming writers: XLSX with formulas neutralised
+    # export through the streaming writers: XLSX text cells hold the exact text, never a formula
     out = tmp_path / "answers.xlsx"
     code = await run_cli(monkeypatch, services, "export", "campaign-answers", str(campaign_id),
                          "--format", "xlsx", "--out", str(out))  # fmt: skip
@@ -221,7 +221,7 @@ async def test_full_campaign(harness, bot_services, database, monkeypatch, capsy
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[0] == EXPORT_HEADER and len(rows) == 26
     formula = next(r for r in rows if "HYPERLINK" in str(r[5]))
-    assert formula[5] == "'" + FORMULA_ANSWER and formula[6] == "'@联系我" and formula[3] == "经济界"
+    assert formula[5] == FORMULA_ANSWER and formula[6] == "@联系我" and formula[3] == "经济界"
     cells = [c for row in load_workbook(out).active.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from bot.knowledge.chunking import MAX_CHARS, chunk_document, heading_level, split_sentences
+from bot.knowledge.chunking import HARD_MAX_CHARS, MAX_CHARS, chunk_document, heading_level, split_sentences
 from bot.knowledge.loaders import load_document
 from bot.knowledge.types import Document
 
@@ -113,3 +113,47 @@ def test_a_first_line_that_is_also_the_title_keeps_its_text():
     chunks = chunk_document(doc(text, title="第一条 委员可以通过掌上履职平台提交微建议。"))
     assert [c.section for c in chunks] == ["第一条", "第二条"]
     assert "掌上履职平台" in chunks[0].text
+
+
+def test_a_paragraph_without_sentence_ends_is_cut_at_clause_marks():
+    clause = "委员应当密切联系界别群众，"
+    text = "第一条 " + clause * 300 + "依法履行职责"  # about 4,000 characters and no 。
+    chunks = chunk_document(doc(text))
+    assert len(chunks) > 1
+    assert all(len(c.text) <= HARD_MAX_CHARS for c in chunks)
+    assert all(c.section == "第一条" for c in chunks)  # every piece of the article carries its path
+    assert "".join(c.text for c in chunks) == text  # nothing lost, nothing added
+    assert all(c.text.endswith("，") for c in chunks[:-1])  # cut after a clause mark, not inside a word
+
+
+def test_the_adoption_note_is_the_documents_note_not_a_section():
+    from bot.knowledge.chunking import document_note
+
+    text = (
+        "信访工作条例\n2022年1月24日 中共中央政治局会议审议批准\n2022年2月25日 中共中央、国务院发布\n"
+        "第一章 总则\n第一条 为了做好新时代信访工作，制定本条例。\n"
+    )
+    document = doc(text, title="信访工作条例")
+    chunks = chunk_document(document)
+    assert (
+        document_note(document)
+        == "2022年1月24日 中共中央政治局会议审议批准\n2022年2月25日 中共中央、国务院发布"
+    )
+    assert chunks[0].section == "" and "审议批准" in chunks[0].text
+    assert chunks[1].section == "第一章 总则 > 第一条"
+    assert not any("审议批准" in c.section for c in chunks)
+
+
+def test_traditional_structure_words_and_items_stay_in_their_article():
+    text = "第一章 總則\n第一節 一般規定\n第三條 委員有下列情形之一的：\n（一）甲；\n（二）乙。\n第二章 附則\n第四條 本規定自印發之日起施行。"
+    chunks = chunk_document(doc(text, "規定"))
+    assert [c.section for c in chunks] == ["第一章 總則 > 第一節 一般規定 > 第三條", "第二章 附則 > 第四條"]
+    assert chunks[0].text.endswith("（二）乙。")
+
+
+def test_a_numbered_sentence_is_content_and_its_label_is_document_text():
+    text = "一、报名截止时间为6月30日，逾期不再受理。\n二、报名材料交市政协办公室。"
+    chunks = chunk_document(doc(text, "通知"))
+    assert chunks[0].text == "一、报名截止时间为6月30日，逾期不再受理。"
+    assert chunks[0].section == "一、报名截止时间为6月30日"
+    assert all(part in text for c in chunks for part in c.section.split(" > "))

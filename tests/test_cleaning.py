@@ -118,3 +118,18 @@ def test_guess_title_falls_back_to_file_name() -> None:
     assert guess_title("同志们：\n今天开会。", "讲话稿") == "讲话稿"
     assert guess_title("这是一段很长的正文" * 10, "讲话稿") == "讲话稿"
     assert guess_title("关于加强委员服务的意见\n正文。", "x") == "关于加强委员服务的意见"
+
+
+def test_recurring_lines_are_content_and_blank_lines_break_paragraphs() -> None:
+    text = (
+        "第一章 委员的增补\n第一节 一般规定\n第二条 不得增补的情形：\n（三）法律、法规规定的其他情形。\n"
+        "第二章 委员的撤销\n第一节 一般规定\n第三条 应当撤销的情形：\n（三）法律、法规规定的其他情形。"
+    )
+    lines = clean_text(text).split("\n")
+    assert lines.count("第一节 一般规定") == 2
+    assert lines.count("（三）法律、法规规定的其他情形。") == 2
+    first = "委员应当按时参加全体会议和常委会议并认真履行委员职责不得无故缺席有关会议活动"
+    second = "因故不能参加的应当事先向秘书长书面请假并说明理由经批准后方可不参加有关会议"
+    assert clean_text(f"{first}\n{second}") == first + second  # a line broken mid-sentence is joined...
+    # ...a blank line ends a paragraph
+    assert clean_text(f"{first}\n\n{second}").split("\n") == [first, second]

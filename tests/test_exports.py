@@ -1,17 +1,18 @@
-"""Spreadsheet exports: formulas neutralised in CSV and XLSX, Chinese readable by Excel, rows streamed."""
+"""Spreadsheet exports: CSV formula guard, XLSX text cells holding the exact text, Chinese readable by Excel, streaming."""
 
 from __future__ import annotations
 
 import csv
 import tracemalloc
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
-from bot.exports import csv_chunks, write_csv, write_table, write_xlsx
+from bot.exports import csv_chunks, write_csv, write_table, write_xlsx, xlsx_cell
 
 DANGEROUS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\t=1", "\r=1", '=HYPERLINK("http://x","点我")']
 HEADER = ["受理编号", "标题", "内容", "分值", "日期"]
@@ -26,17 +27,54 @@ def sample_rows() -> list[list[object]]:
     return rows
 
 
-def test_xlsx_cells_are_strings_not_formulas(tmp_path: Path) -> None:
+def sheet_xml(path: Path) -> str:
+    """The XML of the first worksheet inside an XLSX file."""
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def test_xlsx_cells_hold_the_exact_text_as_text_cells(tmp_path: Path) -> None:
     out = tmp_path / "x.xlsx"
     assert write_xlsx(iter(sample_rows()), out, HEADER, sheet="提交事项") == len(DANGEROUS) + 1
     sheet = load_workbook(out)["提交事项"]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0] == HEADER
     for row, text in zip(sheet.iter_rows(min_row=2), DANGEROUS, strict=False):
-        assert row[1].data_type == "s" and row[1].value == "'" + text
+        assert (row[1].data_type, row[1].value) == ("s", text)
     last = values[-1]
     assert last[2] == "中间的=号没事" and last[3] == -3 and last[4] is None
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert "<f>" not in sheet_xml(out) and "<f " not in sheet_xml(out)
+
+
+def test_xlsx_cell_forces_text_only_where_openpyxl_would_not_keep_it() -> None:
+    worksheet = Workbook(write_only=True).create_sheet("s")
+    for text in ["=SUM(A1:A2)", "=", "#N/A", "#DIV/0!"]:
+        cell = xlsx_cell(worksheet, text)
+        assert (cell.data_type, cell.value) == ("s", text)
+    for value in ["@城管局", "- 建议", "+ 补贴", "普通", "", 13800000001, -3, 0.5, None, date(2026, 3, 1)]:
+        assert xlsx_cell(worksheet, value) is value  # openpyxl types these itself (text stays text)
+
+
+def test_xlsx_text_that_openpyxl_reads_as_formula_or_error_is_kept(tmp_path: Path) -> None:
+    texts = [
+        "=老旧小区加装电梯补贴",
+        "#N/A",
+        "#REF!",
+        "=",
+        "==",
+        "@城管局 老旧小区停车难",
+        "- 一；- 二",
+        "+ 三；= 四",
+    ]
+    out = tmp_path / "t.xlsx"
+    write_xlsx([[text, i] for i, text in enumerate(texts)], out, ["文字", "序号"])
+    rows = list(load_workbook(out).active.iter_rows(min_row=2))
+    assert [(r[0].value, r[0].data_type, r[1].value) for r in rows] == [
+        (text, "s", i) for i, text in enumerate(texts)
+    ]
+    xml = sheet_xml(out)
+    assert "<f>" not in xml and 't="e"' not in xml and xml.count('t="inlineStr"') == len(texts) + 2
 
 
 def test_csv_is_utf8_with_bom_and_neutralised(tmp_path: Path) -> None:

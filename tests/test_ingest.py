@@ -14,6 +14,7 @@ import pytest
 from bot.knowledge.embeddings import SentenceTransformerEmbeddings
 from bot.knowledge.ingest import ingest_paths
 from bot.knowledge.lexical import LexicalIndex
+from bot.knowledge.loaders import LOADERS
 from bot.knowledge.manifest import Manifest
 from bot.knowledge.vectorstore import COLLECTION_PREFIX, VectorStore, collection_name, open_client
 
@@ -236,7 +237,7 @@ def test_broken_inputs_are_reported_and_the_rest_goes_in(make_settings, tmp_path
         "空文件.txt": "文件是空的",
         "图片.txt": "文件内容不是文本（含有二进制数据），可能扩展名有误",
         "超大.txt": "文件过大（50.0 MB，上限 20 MB）",
-        "表格.xyz": "不支持的文件类型「.xyz」（支持 .txt .md .html .htm .docx .pdf）",
+        "表格.xyz": f"不支持的文件类型「.xyz」（支持 {' '.join(LOADERS)}）",
         "损坏.docx": "无法打开 Word 文件，文件可能已损坏或不是真正的 .docx",
         "不存在": "路径不存在",
     }

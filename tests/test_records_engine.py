@@ -167,6 +167,6 @@ def test_score_export_rows_stream_into_a_spreadsheet(tmp_path: Path) -> None:
     assert write_xlsx(score_line_rows(iter(reports)), tmp_path / "lines.xlsx", HEADER) == 2
     assert write_xlsx(score_summary_rows(iter(reports)), tmp_path / "sum.xlsx", SUMMARY_HEADER) == 2
     lines = list(load_workbook(tmp_path / "lines.xlsx").active.iter_rows(values_only=True))
-    assert lines[1][:3] == ("张委员", "经济界", 2026) and lines[1][6] == "'=TA-1" and lines[2][9] == 3
+    assert lines[1][:3] == ("张委员", "经济界", 2026) and lines[1][6] == "=TA-1" and lines[2][9] == 3
     summary = list(load_workbook(tmp_path / "sum.xlsx").active.iter_rows(values_only=True))
     assert summary[1][4] == 5 and summary[2][4] == 0

@@ -111,4 +111,4 @@ def test_overdue_remind_and_replies_export(database, monkeypatch, capsys, tmp_pa
     assert run(["export", "replies", "--format", "xlsx", "--out", str(out_xlsx)]) == 0
     sheet = load_workbook(out_xlsx).active
     values = [c.value for c in next(sheet.iter_rows(min_row=2, max_row=2))]
-    assert "'=HYPERLINK(1)已列入计划" in values and "不满意" in values
+    assert "=HYPERLINK(1)已列入计划" in values and "不满意" in values

@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from bot.answering.decision import Decision, decide, signals
+from bot.answering.intake import classify
 from bot.answering.types import Answer, Citation, Passage
-from bot.knowledge.analysis import analyze
+from bot.knowledge.analysis import analyze, question_terms
 from bot.knowledge.base import KnowledgeBase
-from bot.knowledge.chunking import split_sentences
+from bot.knowledge.chunking import sentence_spans
+from bot.knowledge.lexicon import formalize
 from bot.knowledge.retrieval import answer_type_bonus
-from bot.prompts import render
+from bot.prompts import render, render_for
 from bot.settings import Settings
-from bot.textnorm import in_script_of, is_traditional
+from bot.textnorm import is_traditional
 
 MAX_CITATIONS = 2
 SECOND_PASSAGE_RATIO = 0.85  # a second passage is quoted only when it scores nearly as well as the first
@@ -43,14 +46,23 @@ class ExtractiveAnswerer:
             return Answer(
                 question, render("answers/empty"), True, traditional=traditional, meta={"mode": "empty"}
             )
+        kind = classify(question)
+        if kind != "question":  # markup, emoji, a greeting: never a quote
+            text = render_for(f"answers/{kind}", traditional)
+            return Answer(question, text, True, traditional=traditional, meta={"mode": kind})
         result = self.knowledge.retrieve(question)
         passages = result.passages
-        if not passages or result.evidence < self.settings.decline_threshold:
-            text = in_script_of(render("answers/decline", question=question), question)
+        decision = self._decide(question, result)
+        if not passages or not decision.answer:
+            text = render_for("answers/decline", traditional, question=question)
             answer = Answer(question, text, True, [], passages, traditional=traditional)
-            answer.meta = {"mode": "declined", "evidence": round(result.evidence, 4)}
+            answer.meta = {"mode": "declined", **_decision_meta(decision)}
         else:
-            quotes = self._quotes(question, result.terms, passages)
+            quotes = (
+                self._article_quotes(passages)
+                if result.article
+                else self._quotes(question, result.terms, passages)
+            )
             citations = [
                 Citation(
                     q.passage.chunk_id,
@@ -62,12 +74,32 @@ class ExtractiveAnswerer:
                 )
                 for q in quotes
             ]
-            body = "\n".join(render("answers/quote", quote=c.quote, label=c.label()) for c in citations)
-            text = in_script_of(render("answers/extractive", quotes=body), question)
+            body = "\n".join(
+                render_for("answers/quote", traditional, quote=c.quote, label=c.label()) for c in citations
+            )
+            text = render_for("answers/extractive", traditional, quotes=body)
+            others = [p.title for p in passages if result.article and p.doc != passages[0].doc]
+            if others:
+                names = "、".join(f"《{t}》" for t in dict.fromkeys(others))
+                text += "\n\n" + render_for("answers/article_others", traditional, titles=names)
             answer = Answer(question, text, False, citations, passages, traditional=traditional)
-            answer.meta = {"mode": "extractive", "evidence": round(result.evidence, 4)}
+            answer.meta = {"mode": "extractive", **_decision_meta(decision)}
         answer.ms = (time.perf_counter() - started) * 1000
         return answer
+
+    def _decide(self, question: str, result) -> Decision:
+        """The calibrated decision; a named article that exists is always answered."""
+        top = result.passages[0] if result.passages else None
+        own = question_terms(formalize(question), self.knowledge.weights.bigram)
+        values = signals(question, own, self.knowledge.lexical.idf, result.evidence, result.penalty, top)
+        if result.article and top is not None:
+            return Decision(True, 1.0, values, f"问题指明了{result.article}")
+        return decide(values, threshold=self.settings.decline_confidence)
+
+    def _article_quotes(self, passages: list[Passage]) -> list[_Quote]:
+        """A named article, whole: every chunk of the first document's article, in order."""
+        first = passages[0]
+        return [_Quote(p, [p.text.strip()], p.score) for p in passages if p.doc == first.doc]
 
     def _quotes(self, question: str, terms: dict[str, float], passages: list[Passage]) -> list[_Quote]:
         """The best sentences of the first passage, and of the next one when it is nearly as good."""
@@ -91,19 +123,32 @@ class ExtractiveAnswerer:
         return scores
 
     def _best_sentences(self, question: str, terms: dict[str, float], passage: Passage) -> _Quote:
-        """The passage's best-matching sentence, with its neighbour when the sentence alone is very short."""
-        sentences = split_sentences(passage.text) or [passage.text]
-        if len(passage.text) <= MAX_QUOTE_CHARS:  # a short passage (an article, say) is quoted whole
-            best = self._sentence_scores(question, terms, sentences)
-            return _Quote(passage, [s.strip() for s in sentences], max(best))
+        """The passage's best-matching sentence, with its neighbour when the sentence alone is very short.
+
+        The quote is one contiguous slice of the passage text (line breaks included), never re-joined pieces.
+        """
+        spans = sentence_spans(passage.text) or [(0, len(passage.text))]
+        sentences = [passage.text[a:b] for a, b in spans]
         scores = self._sentence_scores(question, terms, sentences)
+        if len(passage.text) <= MAX_QUOTE_CHARS:  # a short passage (an article, say) is quoted whole
+            return _Quote(passage, [passage.text.strip()], max(scores))
         best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
-        chosen = [best]
+        first = last = best
         if len(sentences[best]) < 40:  # a short sentence reads better with the next (or previous) one
             extra = best + 1 if best + 1 < len(sentences) else best - 1
             if extra >= 0 and len(sentences[best]) + len(sentences[extra]) <= MAX_QUOTE_CHARS:
-                chosen.append(extra)
-        quote = [sentences[i].strip() for i in sorted(chosen)]
-        if sum(map(len, quote)) > MAX_QUOTE_CHARS:
-            quote = [quote[0]]
-        return _Quote(passage, quote, scores[best])
+                first, last = min(best, extra), max(best, extra)
+        quote = passage.text[spans[first][0] : spans[last][1]]
+        if len(quote) > MAX_QUOTE_CHARS:
+            quote = sentences[best]
+        return _Quote(passage, [quote], scores[best])
+
+
+def _decision_meta(decision: Decision) -> dict:
+    """The decision in an answer's meta: evidence, confidence, why, and the signals (rounded)."""
+    return {
+        "evidence": round(decision.signals.get("evidence", 0.0), 4),
+        "confidence": round(decision.confidence, 4),
+        "why": decision.why,
+        "signals": {k: round(v, 4) for k, v in decision.signals.items()},
+    }

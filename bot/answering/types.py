@@ -69,6 +69,10 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "passages": [p.to_json() for p in self.passages],
             "ms": round(self.ms, 2),
+            "mode": self.meta.get("mode", ""),
+            "confidence": self.meta.get("confidence"),
+            "why": self.meta.get("why", ""),
+            "signals": self.meta.get("signals", {}),
         }
 
 

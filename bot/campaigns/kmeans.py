@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 
 def spherical_kmeans(
@@ -41,8 +42,10 @@ def _plus_plus(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarr
 
 def _centroids(points: np.ndarray, labels: np.ndarray, k: int, previous: np.ndarray) -> np.ndarray:
     """Unit mean of each cluster; an emptied cluster keeps its previous centroid."""
-    sums = np.zeros_like(previous)
-    np.add.at(sums, labels, points)
+    members = sparse.csr_matrix(
+        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
+    )
+    sums = np.asarray(members @ points)
     norms = np.linalg.norm(sums, axis=1)
     empty = norms == 0
     sums[~empty] /= norms[~empty, None]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Sequence
 
 # theme → (problems, proposals); an answer combines one of each with a random opening and closing.
 THEMES: dict[str, tuple[list[str], list[str]]] = {
@@ -59,3 +61,27 @@ def generate(per_theme: int, seed: int = 0, themes: list[str] | None = None) -> 
             pairs.append((theme, text))
     rng.shuffle(pairs)
     return pairs
+
+
+_CLAUSE_END = re.compile(r"(?<=[，,。；？！])")
+
+
+def recombine(labelled: Sequence[tuple[str, str]], count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """`count` (subject, answer) pairs made from labelled (subject, answer) pairs, for benchmarks at scale.
+
+    Each pair picks a subject and two of its answers at random (fixed seed); seven times in ten, when both answers
+    have two or more clauses, the answer is the first clause of one followed by the rest of the other (same subject,
+    new wording), otherwise one of them unchanged. Subjects need two or more answers.
+    """
+    rng = random.Random(seed)
+    by_subject: dict[str, list[str]] = {}
+    for subject, text in labelled:
+        by_subject.setdefault(subject, []).append(text)
+    subjects = sorted(s for s, texts in by_subject.items() if len(texts) >= 2)
+    out = []
+    for _ in range(count):
+        subject = rng.choice(subjects)
+        first, second = (_CLAUSE_END.split(t, maxsplit=1) for t in rng.sample(by_subject[subject], 2))
+        mix = len(first) == 2 and len(second) == 2 and all(first + second) and rng.random() < 0.7
+        out.append((subject, first[0] + second[1] if mix else "".join(first)))
+    return out

@@ -8,6 +8,7 @@ from bot.answering.types import Answer
 from bot.chat.texts import esc, say
 from bot.chat.types import Button, ChatRef, Reply
 from bot.storage.models import ChatIdentity, QALog, utcnow
+from bot.textnorm import is_traditional
 
 MAX_PASSAGE_BUTTONS = 5
 
@@ -42,17 +43,24 @@ def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answ
 def render_answer(answer: Answer, qa_id: int) -> Reply:
     """The answer as HTML with numbered sources, passage buttons and 👍/👎 (or the decline offers)."""
     meta = {"qa_id": qa_id, "declined": answer.declined, "citations": [c.label() for c in answer.citations]}
+    trad = (
+        answer.traditional
+    )  # the bot's own words follow the member's script; the documents' words never change
     if answer.declined or not answer.citations:
-        text = say("answer_declined", answer=answer.text)
+        text = say("answer_declined", trad, answer=answer.text)
         rows = [
-            [Button(say("btn_to_micro"), f"q:m:{qa_id}")],
-            [Button(say("btn_contact_staff"), f"q:s:{qa_id}")],
+            [Button(say("btn_to_micro", trad), f"q:m:{qa_id}")],
+            [Button(say("btn_contact_staff", trad), f"q:s:{qa_id}")],
         ]
         return Reply(text, rows, meta=meta)
-    sources = "\n".join(say("answer_source", n=i, label=c.label()) for i, c in enumerate(answer.citations, 1))
-    text = say("answer", answer=answer.text, sources_html=sources)
+    sources = "\n".join(
+        say("answer_source", trad, n=i, label=c.label()) for i, c in enumerate(answer.citations, 1)
+    )
+    text = say("answer", trad, answer=answer.text, sources_html=sources)
     shown = answer.citations[:MAX_PASSAGE_BUTTONS]
-    passage_buttons = [Button(say("btn_passage", n=i), f"q:p:{qa_id}:{i}") for i in range(1, len(shown) + 1)]
+    passage_buttons = [
+        Button(say("btn_passage", trad, n=i), f"q:p:{qa_id}:{i}") for i in range(1, len(shown) + 1)
+    ]
     votes = [Button("👍", f"q:v:{qa_id}:1"), Button("👎", f"q:v:{qa_id}:-1")]
     return Reply(text, [passage_buttons, votes], meta=meta)
 
@@ -68,7 +76,8 @@ def show_passage(session: Session, ident: ChatIdentity, qa_id: str, n: str) -> l
     if row is None or not n.isdigit() or not 1 <= int(n) <= len(row.citations):
         return [Reply(toast=say("toast_expired"))]
     c = row.citations[int(n) - 1]
-    return [Reply(say("passage", n=n, label=c.get("label", c["title"]), text=c["text"]))]
+    trad = is_traditional(row.question or "")
+    return [Reply(say("passage", trad, n=n, label=c.get("label", c["title"]), text=c["text"]))]
 
 
 def vote(session: Session, ident: ChatIdentity, qa_id: str, value: str) -> list[Reply]:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import html
 
-from bot.prompts import render
+from bot.prompts import render_for
 
 
-def say(template: str, /, **variables: object) -> str:
-    """Render prompts/replies/<name>.txt; variables are HTML-escaped unless their name ends in _html."""
+def say(template: str, /, traditional: bool = False, **variables: object) -> str:
+    """Render prompts/replies/<name>.txt; variables are HTML-escaped unless their name ends in _html.
+
+    With traditional=True the template's own words are in Traditional characters (a member who writes Traditional);
+    the variables (a document's quote, title, section) are put in unchanged.
+    """
     safe = {
         k: (str(v) if k.endswith("_html") else html.escape(str(v), quote=False)) for k, v in variables.items()
     }
-    return render(f"replies/{template}", **safe)
+    return render_for(f"replies/{template}", traditional, **safe)
 
 
 def esc(text: str) -> str:

@@ -1,16 +1,22 @@
-"""Cell values for spreadsheets: formula neutralisation and plain-text forms."""
+"""Cell values for spreadsheets: the CSV formula guard, plain-text forms and XLSX text cells."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
 # A cell starting with one of these may be run as a formula by Excel, WPS or LibreOffice (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralize(value: object) -> object:
-    """Prefix text that a spreadsheet could run as a formula with a single quote; other values pass."""
+    """For CSV: prefix text that a spreadsheet could run as a formula with a single quote; other values pass.
+
+    CSV has no cell types, so Excel, WPS and LibreOffice decide from the text; XLSX cells use xlsx_cell instead.
+    """
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -29,3 +35,18 @@ def as_text(value: object) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
+
+
+def xlsx_cell(worksheet: WriteOnlyWorksheet, value: object) -> object:
+    """What to append to a write-only worksheet for one value: text is always stored as a text cell.
+
+    openpyxl makes a str starting with "=" a formula and "#N/A"-like strings error cells when it is assigned;
+    such text becomes a WriteOnlyCell whose data_type is forced to "s" (an inline string holding exactly the
+    text, no guard character: in XLSX the cell type, not the text, decides what is a formula). Other values are
+    returned unchanged for openpyxl to type (numbers, dates, text not starting with "=" or "#").
+    """
+    if isinstance(value, str) and value[:1] in ("=", "#"):
+        cell = WriteOnlyCell(worksheet, value)
+        cell.data_type = "s"
+        return cell
+    return value

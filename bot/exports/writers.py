@@ -1,4 +1,4 @@
-"""Streaming CSV (UTF-8 with BOM for Excel) and XLSX (openpyxl write-only) writers over row iterators."""
+"""Streaming CSV (UTF-8 with BOM for Excel, formula guard) and XLSX (openpyxl write-only, text cells) writers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from bot.exports.cells import as_text, neutralize
+from bot.exports.cells import as_text, neutralize, xlsx_cell
 
 Row = Sequence[object]
 
@@ -43,13 +43,16 @@ def write_csv(rows: Iterable[Row], out: Path, header: Row | None = None) -> int:
 
 
 def write_xlsx(rows: Iterable[Row], out: Path, header: Row | None = None, sheet: str = "导出") -> int:
-    """Write rows to an XLSX file in openpyxl's write-only mode; the number of data rows written."""
+    """Write rows to an XLSX file in openpyxl's write-only mode; the number of data rows written.
+
+    Text is written exactly, as text cells (never formulas, no guard character): see cells.xlsx_cell.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet[:31])
     counter = _Counter(rows)
     for row in _with_header(counter, header):
-        worksheet.append([neutralize(v) for v in row])
+        worksheet.append([xlsx_cell(worksheet, v) for v in row])
     workbook.save(out)
     return counter.count
 

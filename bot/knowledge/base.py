@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -10,10 +10,19 @@ from langchain_core.embeddings import Embeddings
 
 from bot.answering.types import Passage
 from bot.knowledge.analysis import warm_up
+from bot.knowledge.articles import ArticleIndex, find_article_ref, title_match
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.retrieval import HybridRetriever, RetrievalResult, RetrievalWeights
+from bot.knowledge.scope import question_scope, scope_factors
 from bot.knowledge.types import Chunk
 from bot.settings import Settings
+
+SCOPE_POOL = 30  # passages re-ranked by scope (the retriever's candidates)
+TITLE_MATCH = 0.6  # share of a named title's character bigrams a document title must have to be the one named
+
+
+def _passage(chunk: Chunk, score: float) -> Passage:
+    return Passage(chunk.chunk_id, chunk.doc_id, chunk.title, chunk.section, chunk.text, score)
 
 
 @dataclass
@@ -66,9 +75,64 @@ class KnowledgeBase:
             dense = VectorsWhenComplete(self.index_dir, self.embeddings)
         return HybridRetriever(self.lexical, dense, self.weights)
 
+    @cached_property
+    def articles(self) -> ArticleIndex:
+        """The articles (第X条) of every document, by number."""
+        return ArticleIndex(self.lexical.chunks)
+
     def retrieve(self, question: str, k: int | None = None) -> RetrievalResult:
-        """Ranked passages with the evidence score used to decide whether to answer."""
-        return self.retriever.search(question, k or self.settings.top_k)
+        """Ranked passages with the evidence score used to decide whether to answer.
+
+        A question that names an article (「第5条」「《X》第一百〇二条」) gets that article: the named or best matching
+        document's article first (all its chunks), then the same-numbered article of the other documents.
+        """
+        result = self.retriever.search(question, max(k or self.settings.top_k, SCOPE_POOL))
+        result = self._scoped(question, result, k or self.settings.top_k)
+        ref = find_article_ref(question)
+        if ref is None:
+            return result
+        docs = self.articles.documents_with(ref.number)
+        if ref.title_hint:
+            titles = {d: self.articles.chunks(d, ref.number)[0].title for d in docs}
+            named = [d for d in docs if title_match(ref.title_hint, titles[d]) >= TITLE_MATCH]
+            if not named and any(
+                title_match(ref.title_hint, c.title) >= TITLE_MATCH for c in self.lexical.chunks.values()
+            ):
+                return result  # the named document has no such article
+            docs = named or docs
+        if not docs:
+            return result
+        rank = {}
+        for position, passage in enumerate(result.passages):
+            rank.setdefault(passage.doc, position)
+        docs.sort(key=lambda d: (rank.get(d, len(result.passages)), d))
+        best = self.articles.chunks(docs[0], ref.number)
+        others = [self.articles.chunks(d, ref.number)[0] for d in docs[1:]]
+        passages = [_passage(c, 1.0) for c in best] + [_passage(c, 0.5) for c in others]
+        return RetrievalResult(passages, 1.0, result.terms, article=ref.label)
+
+    @cached_property
+    def titles(self) -> list[str]:
+        """The distinct document titles of the knowledge base."""
+        return sorted({c.title for c in self.lexical.chunks.values()})
+
+    def _scoped(self, question: str, result: RetrievalResult, k: int) -> RetrievalResult:
+        """Passages re-ranked by the question's place, body and named document; the evidence follows the best one.
+
+        When even the best passage after re-ranking is another place's or body's rule, the evidence is scaled down
+        by its factor, so that such a question is declined rather than answered from the wrong rule.
+        """
+        scope = question_scope(question, self.titles)
+        if not (scope.places or scope.bodies or scope.doc_names) or not result.passages:
+            result.passages = result.passages[:k]
+            return result
+        factors = {p.chunk_id: scope_factors(scope, p.title, p.text) for p in result.passages}
+        ranked = sorted(
+            (replace(p, score=round(p.score * factors[p.chunk_id][0], 4)) for p in result.passages),
+            key=lambda p: (-p.score, p.chunk_id),
+        )
+        penalty = factors[ranked[0].chunk_id][1]
+        return replace(result, passages=ranked[:k], evidence=result.evidence * penalty, penalty=penalty)
 
     def search(self, question: str, k: int = 10) -> list[Passage]:
         """The k best passages for a question."""

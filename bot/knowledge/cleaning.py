@@ -6,20 +6,20 @@ import re
 
 from bot.textnorm import to_simplified
 
-CLEANING_VERSION = "1"
+CLEANING_VERSION = "2"
 
 # A paragraph that ends with one of these is complete; anything else may continue on the next line.
 _FINAL = set("。！？；：…!?;:.”’」』）)】》〕>")
 _SENTENCE_INSIDE = re.compile(r"[。！？；!?;]")
-_CN_NUM = "一二三四五六七八九十百千零〇两"
+_CN_NUM = "一二三四五六七八九十百千零〇两兩"
 HEADING_RE = re.compile(
-    rf"^(第[{_CN_NUM}\d]+[章节条款部分编篇]"
+    rf"^(第[{_CN_NUM}\d]+(?:[章节節条條款编編篇]|部分)"
     rf"|[{_CN_NUM}]+[、.．]"
     rf"|[（(][{_CN_NUM}\d]+[)）]"
     r"|\d+(\.\d+)*[.．、](?!\d)|\d+\.\d+\s"
     r"|[①-⑳]|[-*•·●■◆▪]\s?|#|附件|附则|附录)"
 )
-_ARTICLE_RE = re.compile(rf"^第[{_CN_NUM}\d]+条")
+_ARTICLE_RE = re.compile(rf"^第[{_CN_NUM}\d]+[条條]")
 _HEADING_ONLY_MAX = 60
 _TITLE_LIKE_MAX = 40
 
@@ -133,27 +133,46 @@ def _is_preview_line(first: str, rest: list[str]) -> bool:
 
 
 def strip_boilerplate(lines: list[str]) -> list[str]:
-    """Drop navigation, breadcrumbs, meta lines, site blurbs, repeated titles, preview lines and trailers."""
-    lines = [line for line in lines if line]
-    if lines and _is_preview_line(lines[0], lines[1:6]):
-        lines = lines[1:]
+    """Drop navigation, breadcrumbs, meta lines, site blurbs, page-number lines, preview lines and trailers.
+
+    Each line is judged by its own shape, never by whether the same words occur elsewhere: a list item or a section
+    heading that recurs in a document is content where it stands. Empty lines are kept (paragraph breaks).
+    """
+    content = [i for i, line in enumerate(lines) if line]
+    if content and _is_preview_line(lines[content[0]], [lines[i] for i in content[1:6]]):
+        lines = lines[content[0] + 1 :]
     cut = len(lines)
     for i in range(len(lines) - 1, int(len(lines) * 0.6) - 1, -1):
-        if _is_trailer_section(to_simplified(lines[i])):
+        if lines[i] and _is_trailer_section(to_simplified(lines[i])):
             cut = i
     kept: list[str] = []
-    seen_short: set[str] = set()
     for line in lines[:cut]:
-        simple = to_simplified(line)
-        if is_junk_line(line) or _is_trailer_line(simple):
+        if line and (is_junk_line(line) or _is_trailer_line(to_simplified(line))):
             continue
-        if len(line) <= 80:
-            key = _compact(simple)
-            if key in seen_short:
-                continue  # a repeated title line
-            seen_short.add(key)
         kept.append(line)
-    return kept
+    return _drop_title_repeats(kept)
+
+
+def _drop_title_repeats(lines: list[str]) -> list[str]:
+    """A saved web page repeats its title at the top (page title, headline): keep the first of those lines.
+
+    Only repeats of the first line, and only in the head of the text (before the first line of body text, i.e. a
+    line longer than a title) are dropped; a recurring line further down is content.
+    """
+    content = [line for line in lines if line]
+    if not content or len(content[0]) > _TITLE_LIKE_MAX * 2:
+        return lines
+    title, seen, out = _compact(content[0]), False, []
+    in_head = True
+    for line in lines:
+        if in_head and line and _compact(line) == title:
+            if seen:
+                continue
+            seen = True
+        elif line and len(line) > _TITLE_LIKE_MAX * 2:
+            in_head = False
+        out.append(line)
+    return out
 
 
 def is_heading_start(line: str) -> bool:
@@ -176,11 +195,19 @@ def _wrap_width(lines: list[str]) -> int:
 
 
 def join_broken_lines(lines: list[str]) -> list[str]:
-    """Join lines broken in the middle of a sentence; headings and short title lines stay on their own."""
-    width = _wrap_width(lines)
+    """Join lines broken in the middle of a sentence; headings, short title lines and blank lines end a paragraph.
+
+    Returns the paragraphs without empty lines.
+    """
+    width = _wrap_width([line for line in lines if line])
+    spaced = _double_spaced(lines)
     out: list[str] = []
+    open_paragraph = False
     for line in lines:
-        if out and _continues(out[-1], line, width):
+        if not line:
+            open_paragraph = open_paragraph and spaced  # a blank line is a paragraph break...
+            continue
+        if open_paragraph and out and _continues(out[-1], line, width):
             prev = out[-1]
             sep = (
                 " "
@@ -190,7 +217,17 @@ def join_broken_lines(lines: list[str]) -> list[str]:
             out[-1] = prev + sep + line
         else:
             out.append(line)
+        open_paragraph = True
     return out
+
+
+def _double_spaced(lines: list[str]) -> bool:
+    """True when a blank line follows nearly every line: then blank lines are line spacing, not breaks."""
+    filled = [i for i, line in enumerate(lines[:-1]) if line]
+    if len(filled) < 4:
+        return False
+    followed = sum(1 for i in filled if not lines[i + 1])
+    return followed >= 0.8 * len(filled)
 
 
 def _continues(prev: str, line: str, width: int) -> bool:
@@ -210,7 +247,7 @@ def clean_text(text: str, *, join_lines: bool = True) -> str:
     lines = strip_boilerplate(lines)
     if join_lines:
         lines = join_broken_lines(lines)
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)
 
 
 def guess_title(text: str, fallback: str) -> str:

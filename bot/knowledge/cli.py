@@ -76,8 +76,31 @@ def run_vectors(args: argparse.Namespace) -> int:
     return 0 if report.complete else 1
 
 
+def run_check(args: argparse.Namespace) -> int:
+    """`lvzhi kb check`: articles found and intact per document; 0 when all are intact, 1 otherwise."""
+    from bot.knowledge.coverage import check_index, format_report
+    from bot.settings import Settings
+
+    index_dir = args.index or Settings().resolved_index_dir
+    if not (index_dir / "manifest.sqlite3").exists():
+        print(f"知识库为空（{index_dir}）。请先导入文档，例如：lvzhi ingest knowledge/", file=sys.stderr)
+        return 1
+    results = check_index(index_dir)
+    print(format_report(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Register `lvzhi ingest` and `lvzhi vectors`."""
+    """Register `lvzhi ingest`, `lvzhi vectors` and `lvzhi kb check`."""
+    kb = subparsers.add_parser("kb", help="知识库维护", description="知识库维护")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True)
+    check = kb_commands.add_parser(
+        "check",
+        help="核对每个文档的条文是否完整收入索引",
+        description="逐个文档列出找到的条文、不完整的条文和过长的片段",
+    )
+    check.add_argument("--index", type=Path, default=None, metavar="DIR", help="知识库索引目录")
+    check.set_defaults(func=run_check)
     parser = subparsers.add_parser(
         "ingest", help="把文档导入知识库", description="把文档（txt/md/html/docx/pdf）导入知识库"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -18,12 +19,13 @@ from bot.knowledge.chunking import chunk_document
 from bot.knowledge.cleaning import CLEANING_VERSION
 from bot.knowledge.embedding_models import embeddings_for
 from bot.knowledge.lexical import LexicalIndex
-from bot.knowledge.loaders import check_file, load_document
+from bot.knowledge.loaders import READERS_VERSION, check_file, load_document
 from bot.knowledge.manifest import FileEntry, Manifest
 from bot.knowledge.report import IngestReport
 from bot.knowledge.types import Chunk, LoadError
 from bot.knowledge.vectorstore import VectorStore
 from bot.settings import Settings
+from bot.textnorm import normalize
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,8 @@ _FLUSH_CHUNKS = 512
 
 
 def pipeline_version() -> str:
-    """Version of cleaning + chunking; a change re-processes every file."""
-    return f"clean{CLEANING_VERSION}-chunk{getattr(chunking, 'CHUNKER_VERSION', '0')}"
+    """Version of reading + cleaning + chunking; a change re-processes every file."""
+    return f"read{READERS_VERSION}-clean{CLEANING_VERSION}-chunk{getattr(chunking, 'CHUNKER_VERSION', '0')}"
 
 
 def file_sha256(path: Path) -> str:
@@ -43,6 +45,22 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_COPY_MARK = re.compile(r"(\(\d+\)|（\d+）|[-_ ]?副本|[-_ ]?copy|[-_ ]?复制)$", re.IGNORECASE)
+
+
+def _copy_last(path: Path) -> tuple[bool, str]:
+    """Sort key: a file named like a copy (「x(1).md」「x - 副本.docx」) comes after its original."""
+    return bool(_COPY_MARK.search(path.stem)), path.as_posix()
+
+
+def text_fingerprint(text: str) -> str:
+    """sha256 of a document's text after normalisation (script, width, whitespace): equal for duplicate files."""
+    return hashlib.sha256(re.sub(r"\s+", "", normalize(text)).encode("utf-8")).hexdigest()
+
+
+_NOTES_FILE = re.compile(r"^(readme|sources|license|licence|changelog)\b", re.IGNORECASE)
 
 
 def _is_hidden(path: Path, root: Path) -> bool:
@@ -57,7 +75,14 @@ def collect_files(paths: list[Path], report: IngestReport) -> list[tuple[Path, P
     for raw in paths:
         root = Path(raw).expanduser().resolve()
         if root.is_dir():
-            files = sorted(p for p in root.rglob("*") if p.is_file() and not _is_hidden(p, root))
+            files = sorted(
+                (p for p in root.rglob("*") if p.is_file() and not _is_hidden(p, root)), key=_copy_last
+            )
+            for note in [f for f in files if _NOTES_FILE.match(f.stem)]:
+                files.remove(note)
+                report.skip(
+                    str(note), "文件夹的说明文件（README/SOURCES 等），未导入；如需导入请单独指定该文件"
+                )
         elif root.is_file():
             files = [root]
         else:
@@ -181,6 +206,9 @@ class Ingestor:
         if doc_id is None:
             return  # a known file that moved: nothing to re-index
         doc = load_document(file, doc_id=doc_id, max_file_mb=self.settings.max_file_mb)
+        text_hash = text_fingerprint(doc.text)
+        if self._is_duplicate(file, entry, doc_id, text_hash):
+            return
         chunks = chunk_document(doc)
         if not chunks:
             raise LoadError("清洗后没有可索引的内容")
@@ -196,10 +224,39 @@ class Ingestor:
                 len(chunks),
                 self.model,
                 self.pipeline,
+                text_hash,
             ),
             chunks,
         )
         (self.report.updated if entry else self.report.added).append(doc_id)
+        if doc.meta.get("ocr_pages"):
+            self.report.ocr.append(doc_id)
+
+    def _is_duplicate(self, file: Path, entry: FileEntry | None, doc_id: str, text_hash: str) -> bool:
+        """True (and reported) when another file in the index has the same text; that one stays indexed once.
+
+        A file that was indexed before and now repeats another document's text leaves the index. When the other
+        file is gone from disk, this one is not a duplicate: it replaces the vanished one.
+        """
+        twin = self.manifest.by_text_hash(text_hash)
+        if twin is None or twin.doc_id == doc_id:
+            return False
+        if not Path(twin.source).exists():
+            self._drop_docs({twin.doc_id})
+            return False
+        if entry is not None:
+            self._drop_docs({entry.doc_id})
+        self.report.duplicates.append((str(file), twin.title))
+        return True
+
+    def _drop_docs(self, doc_ids: set[str]) -> None:
+        """Remove documents from every index and the manifest."""
+        self._flush()
+        if self.vectors:
+            self.vectors.remove_docs(doc_ids)
+        self.lexical.remove_docs(doc_ids)
+        self._lexical_dirty = True
+        self.manifest.remove(doc_ids)
 
     def _allocate_doc_id(self, root: Path, file: Path, digest: str, stat) -> str | None:
         """A new document id; a file whose old path is gone takes over its id (a move); None if nothing changed."""
@@ -242,11 +299,7 @@ class Ingestor:
             if under and not source.exists():
                 gone.append(entry.doc_id)
         if gone:
-            if self.vectors:
-                self.vectors.remove_docs(set(gone))
-            self.lexical.remove_docs(set(gone))
-            self._lexical_dirty = True
-            self.manifest.remove(gone)
+            self._drop_docs(set(gone))
             self.report.removed.extend(gone)
 
     def _sync_vectors(self) -> None:

@@ -1,4 +1,4 @@
-"""Loaders: .txt, .md, .html/.htm, .docx and .pdf files become cleaned Documents."""
+"""Loaders: text, Markdown, web pages, Word (.docx; .doc/.wps through LibreOffice), PDF, OFD and images become Documents."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ from pathlib import Path
 
 from bot.knowledge.docx_reader import load_docx
 from bot.knowledge.html_reader import load_html
+from bot.knowledge.image_reader import IMAGE_EXTENSIONS, load_image
+from bot.knowledge.ofd_reader import load_ofd
+from bot.knowledge.office_convert import load_old_word
 from bot.knowledge.pdf_reader import load_pdf
 from bot.knowledge.text_reader import load_md, load_txt
 from bot.knowledge.types import Document, Extracted, LoadError
 
 log = logging.getLogger(__name__)
 
+READERS_VERSION = "2"  # bump when a format reader extracts different text: ingest then re-reads every file
+
 _OLD_FORMATS = {
-    ".doc": "不支持旧版 Word（.doc）格式，请另存为 .docx 后再导入",
-    ".wps": "不支持 WPS（.wps）格式，请另存为 .docx 后再导入",
     ".xls": "不支持表格文件，请将内容另存为 .docx 或 .txt 后再导入",
     ".xlsx": "不支持表格文件，请将内容另存为 .docx 或 .txt 后再导入",
 }
@@ -31,7 +34,11 @@ LOADERS: dict[str, Callable[[bytes, Path], Extracted]] = {
     ".html": load_html,
     ".htm": load_html,
     ".docx": load_docx,
+    ".doc": load_old_word,  # converted by LibreOffice
+    ".wps": load_old_word,
     ".pdf": load_pdf,
+    ".ofd": load_ofd,
+    **dict.fromkeys(IMAGE_EXTENSIONS, load_image),
 }
 SUPPORTED_EXTENSIONS = frozenset(LOADERS)
 
@@ -42,7 +49,7 @@ def check_file(path: Path, max_file_mb: float) -> int:
     if suffix not in LOADERS:
         reason = (
             _OLD_FORMATS.get(suffix)
-            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .txt .md .html .htm .docx .pdf）"
+            or f"不支持的文件类型「{suffix or '无扩展名'}」（支持 {' '.join(LOADERS)}）"
         )
         raise LoadError(reason)
     try:

@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS files (
     mtime_ns INTEGER NOT NULL,
     chunk_count INTEGER NOT NULL,
     embedding_model TEXT NOT NULL,    -- identity of the model whose vectors are stored
-    pipeline TEXT NOT NULL            -- cleaning/chunking version that produced the chunks
+    pipeline TEXT NOT NULL,           -- cleaning/chunking version that produced the chunks
+    text_hash TEXT NOT NULL DEFAULT '' -- sha256 of the normalised extracted text (finds duplicate documents)
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY,
@@ -46,6 +47,7 @@ class FileEntry:
     chunk_count: int
     embedding_model: str
     pipeline: str
+    text_hash: str = ""
 
 
 _COLUMNS = [f.name for f in dataclasses.fields(FileEntry)]
@@ -59,6 +61,9 @@ class Manifest:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=timeout)
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
+        if "text_hash" not in columns:  # a manifest written before duplicate detection
+            self._db.execute("ALTER TABLE files ADD COLUMN text_hash TEXT NOT NULL DEFAULT ''")
         self._db.commit()
 
     def _one(self, where: str, value: str) -> FileEntry | None:
@@ -74,6 +79,10 @@ class Manifest:
     def by_doc_id(self, doc_id: str) -> FileEntry | None:
         """The entry of a document id."""
         return self._one("doc_id", doc_id)
+
+    def by_text_hash(self, text_hash: str) -> FileEntry | None:
+        """An entry whose extracted text has this fingerprint (see ingest.text_fingerprint), if any."""
+        return self._one("text_hash", text_hash) if text_hash else None
 
     def entries(self) -> list[FileEntry]:
         """Every entry, by source path."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from bot.answering.types import Passage
 from bot.knowledge.analysis import question_terms, synonym_terms
 from bot.knowledge.fusion import FUSIONS, minmax_fusion
 from bot.knowledge.lexical import K1, LexicalIndex
+from bot.knowledge.lexicon import formalize
 from bot.textnorm import normalize
 
 CANDIDATES = 30  # lexical (and dense) candidates re-ranked per question
@@ -47,11 +49,32 @@ class RetrievalResult:
     passages: list[Passage]
     evidence: float  # 0..1; low means the knowledge base hardly speaks of the question
     terms: dict[str, float] = field(default_factory=dict)  # the weighted query terms, synonyms included
+    article: str = ""  # set when the question names an article (第5条): the passages are that article, whole
+    penalty: float = 1.0  # scope penalty of the best passage (another place's or body's rule: below 1)
+
+
+def asked_answer_types(question: str) -> set[str]:
+    """The answer shapes a question asks for: "quantity" (多少/几), "time" (多久/什么时候), "definition" (X是什么)."""
+    nq = normalize(question)
+    asked = set()
+    if _QUANTITY_Q.search(nq) and not _TIME_Q.search(nq):
+        asked.add("quantity")
+    if _TIME_Q.search(nq):
+        asked.add("time")
+    if _DEFINITION_Q.match(nq):
+        asked.add("definition")
+    return asked
+
+
+@lru_cache(maxsize=65536)
+def _normalized(text: str) -> str:
+    """normalize() of a passage, remembered: the same candidates come back question after question."""
+    return normalize(text)
 
 
 def answer_type_bonus(question: str, text: str) -> float:
     """1 for each answer shape the question asks for and the text has (a count with its measure, an 'X 是')."""
-    nq, nt = normalize(question), normalize(text)
+    nq, nt = normalize(question), _normalized(text)
     bonus = 0.0
     m = _QUANTITY_Q.search(nq)
     if m and not _TIME_Q.search(nq):
@@ -91,7 +114,7 @@ class HybridRetriever:
 
     def search(self, question: str, k: int = 10) -> RetrievalResult:
         """The k best passages for a question."""
-        own = question_terms(question, self.weights.bigram)
+        own = question_terms(formalize(question), self.weights.bigram)
         terms = own | synonym_terms(own, self.weights.synonym)
         lexical = self.lexical.search_terms(terms, CANDIDATES)
         top = lexical[0][1] if lexical else 0.0

@@ -1,26 +1,18 @@
-"""Export of all submissions with their fields and status as CSV or XLSX."""
+"""Export of all submissions with their fields and status as CSV or XLSX (through bot.exports' writers)."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.exports import write_csv, write_xlsx
 from bot.storage.models import Member, Submission
 from bot.suggestions.types import catalog
 
 BASE_COLUMNS = ["受理编号", "类型", "类别/活动", "标题", "状态", "委员", "界别", "提交时间", "附件数"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    """Neutralise spreadsheet formulas in text cells."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def field_columns() -> list[tuple[str, str, str]]:
@@ -28,11 +20,15 @@ def field_columns() -> list[tuple[str, str, str]]:
     return [(t.key, f.key, f"{t.name}·{f.label}") for t in catalog().types for f in t.fields]
 
 
+def header() -> list[str]:
+    """The header row: the base columns, then one column per field of every type."""
+    return BASE_COLUMNS + [h for _, _, h in field_columns()]
+
+
 def rows(session: Session) -> Iterator[list[object]]:
-    """The header row then one row per submission, streamed in id order."""
+    """One row per submission (values as stored, no formula guard), streamed in id order."""
     cat = catalog()
     fcols = field_columns()
-    yield BASE_COLUMNS + [h for _, _, h in fcols]
     stmt = (
         select(Submission, Member)
         .outerjoin(Member, Member.id == Submission.member_id)
@@ -51,26 +47,15 @@ def rows(session: Session) -> Iterator[list[object]]:
             len(item.attachments),
         ]
         extra = [item.fields.get(fk, "") if tk == item.type else "" for tk, fk, _ in fcols]
-        yield [_cell(v) for v in base + extra]
+        yield base + extra
 
 
 def export(session: Session, out: Path, fmt: str) -> int:
-    """Write all submissions to `out` as csv or xlsx; the number of submissions written."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    count = -1
-    if fmt == "csv":
-        with out.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            for row in rows(session):
-                writer.writerow(row)
-                count += 1
-        return count
-    from openpyxl import Workbook
+    """Write all submissions to `out` as "csv" or "xlsx"; the number of submissions written.
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("提交事项")
-    for row in rows(session):
-        ws.append(row)
-        count += 1
-    wb.save(out)
-    return count
+    CSV text that a spreadsheet could run as a formula gets a leading apostrophe; XLSX cells hold the exact text
+    as text cells (bot.exports.cells).
+    """
+    if fmt == "csv":
+        return write_csv(rows(session), out, header())
+    return write_xlsx(rows(session), out, header(), sheet="提交事项")

@@ -1,0 +1,69 @@
+"""What kind of input a message is before it is searched: a question, a greeting, or no question at all.
+
+Markup (「<b>test</b> & <script>」), emoji, punctuation and other text without words is not a question: it gets a
+short note, never a quote. A bare greeting or thanks gets a greeting. Everything else is searched.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from bot.textnorm import normalize
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_TAG = re.compile(r"<[^>]{0,200}>")
+_GREETINGS = frozenset(
+    [
+        "你好",
+        "您好",
+        "你们好",
+        "大家好",
+        "hi",
+        "hello",
+        "hey",
+        "嗨",
+        "哈喽",
+        "在吗",
+        "在不在",
+        "有人吗",
+        "早",
+        "早上好",
+        "上午好",
+        "中午好",
+        "下午好",
+        "晚上好",
+        "谢谢",
+        "多谢",
+        "谢谢你",
+        "谢谢您",
+        "感谢",
+        "好的",
+        "好",
+        "嗯",
+        "ok",
+        "再见",
+        "拜拜",
+    ]
+)
+
+
+def _words(text: str) -> str:
+    """Letters, digits and Han characters of the text, markup and entities removed."""
+    plain = _TAG.sub(" ", html.unescape(text))
+    return "".join(ch for ch in plain if unicodedata.category(ch)[0] in "LN")
+
+
+def classify(question: str) -> str:
+    """ "question", "greeting" or "not_a_question".
+
+    Not a question: nothing but markup, emoji, punctuation or a lone character, or only Latin letters (the documents
+    are Chinese: 「<b>test</b> & <script>」 or a keyboard mash is not something to search).
+    """
+    words = _words(question)
+    if normalize(words).lower() in _GREETINGS:
+        return "greeting"
+    if len(words) < 2 or not _HAN.search(words):
+        return "not_a_question"
+    return "question"

@@ -1,0 +1,160 @@
+"""Questions as members type them: article numbers, places and bodies, colloquial words, input that is no question."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.answering.intake import classify
+from bot.knowledge.articles import find_article_ref, numeral_value
+from bot.knowledge.lexicon import formalize, lexicon
+
+SHANGHAI = """上海市人民代表大会代表建议办理规定（示例）
+
+第一章 总则
+
+第一条 为了规范代表建议的办理，制定本规定。
+
+第二章 办理
+
+第五条 承办单位应当自交办之日起三个月内答复代表。涉及面广、处理难度大的，应当在六个月内答复。
+
+第六条 代表要求辞去代表职务的，应当书面提出。
+"""
+
+BEIJING = """北京市人民代表大会代表建议办理条例（示例）
+
+第一章 总则
+
+第一条 为了做好代表建议的办理工作，制定本条例。
+
+第五条 承办单位应当自收到代表建议之日起两个月内办理完毕并答复代表。有下列情形之一的，可以延长一个月：
+（一）涉及多个部门，需要协调的；
+（二）需要进行专门调查研究的；
+（三）因客观原因不能按期办结的，承办单位应当向代表说明情况，并在延长期限内将办理进展书面告知代表，听取代表对办理工作的意见和建议，做好沟通解释工作，争取代表的理解和支持，确保办理质量和效果，办理结果应当在答复前征求领衔代表的意见，代表不满意的应当重新研究办理并再次答复代表。
+
+第一百〇二条 本条例自公布之日起施行。
+"""
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    from bot.knowledge.ingest import ingest_paths
+    from bot.services import build_services
+    from bot.settings import Settings
+
+    root = tmp_path_factory.mktemp("questions")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "上海.txt").write_text(SHANGHAI, encoding="utf-8")
+    (docs / "北京.txt").write_text(BEIJING, encoding="utf-8")
+    settings = Settings(_env_file=None, data_dir=root / "data", index_dir=root / "index", dense_index=False)
+    assert ingest_paths([docs], settings, progress=False).ok
+    return build_services(settings).answerer
+
+
+@pytest.mark.parametrize(
+    ("numeral", "value"),
+    [
+        ("五", 5),
+        ("5", 5),
+        ("５", 5),
+        ("十六", 16),
+        ("１６", 16),
+        ("一百〇二", 102),
+        ("一百零二", 102),
+        ("102", 102),
+    ],
+)
+def test_article_numerals(numeral: str, value: int) -> None:
+    assert numeral_value(numeral) == value
+
+
+def test_article_reference_with_and_without_a_document() -> None:
+    ref = find_article_ref("《北京市人民代表大会代表建议办理条例（示例）》第５条是怎么规定的")
+    assert (ref.number, ref.title_hint) == (5, "北京市人民代表大会代表建议办理条例（示例）")
+    ref = find_article_ref("请问办理条例第一百零二条讲什么")
+    assert (ref.number, ref.title_hint) == (102, "办理条例")
+    assert find_article_ref("第五條是什麼").number == 5
+    assert find_article_ref("代表建议多久答复") is None
+
+
+@pytest.mark.parametrize(
+    "question", ["第一百零二条是怎么规定的？", "第102条是怎么规定的？", "第一百〇二条讲什么"]
+)
+def test_an_article_named_in_any_numerals_is_quoted(answerer, question: str) -> None:
+    answer = answerer.answer(question)
+    assert not answer.declined
+    assert answer.citations[0].section.endswith("第一百〇二条")
+    assert "第一百〇二条 本条例自公布之日起施行。" in answer.text
+
+
+def test_a_named_article_is_quoted_whole_and_other_documents_are_listed(answerer) -> None:
+    answer = answerer.answer("北京的办理条例第5条是怎么规定的？")
+    first = answer.citations[0]
+    assert first.title == "北京市人民代表大会代表建议办理条例（示例）" and first.section.endswith("第五条")
+    assert (
+        first.quote == first.text and len(first.quote) > 220
+    )  # the whole article, longer than an ordinary quote
+    assert "并再次答复代表。" in answer.text and "（一）涉及多个部门" in answer.text
+    answer = answerer.answer("第五条是怎么规定的？")
+    assert answer.citations[0].section.endswith("第五条")
+    others = {"上海市人民代表大会代表建议办理规定（示例）", "北京市人民代表大会代表建议办理条例（示例）"}
+    other = (others - {answer.citations[0].title}).pop()
+    assert f"其他文件中也有这一条：《{other}》" in answer.text
+
+
+def test_the_place_named_decides_whose_rule_answers(answerer) -> None:
+    beijing = answerer.answer("北京的代表建议多长时间内要答复？")
+    assert beijing.citations[0].title.startswith("北京市")
+    shanghai = answerer.answer("上海的代表建议多长时间内要答复？")
+    assert shanghai.citations[0].title.startswith("上海市")
+
+
+def test_a_body_the_documents_do_not_cover_is_declined(answerer) -> None:
+    answer = answerer.answer("政协委员的提案多长时间内要答复？")
+    assert answer.declined and not answer.citations
+    assert answer.meta["signals"]["log_penalty"] < 0
+
+
+def test_colloquial_words_find_the_formal_text(answerer) -> None:
+    assert "辞去" in formalize("人大代表不想干了怎么办") and "答复" in formalize("多久能给个说法")
+    assert len(lexicon()) >= 300
+    answer = answerer.answer("上海的人大代表不想干了要怎么弄")
+    assert not answer.declined
+    assert answer.citations[0].section.endswith("第六条")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("<b>test</b> & <script>", "not_a_question"),
+        ("😀😀😀", "not_a_question"),
+        ("？？", "not_a_question"),
+        ("asdf qwer", "not_a_question"),
+        ("你好", "greeting"),
+        ("谢谢！", "greeting"),
+        ("第5条", "question"),
+        ("<b>提案</b>什么时候截止", "question"),
+    ],
+)
+def test_input_kinds(text: str, kind: str) -> None:
+    assert classify(text) == kind
+
+
+def test_markup_and_greetings_never_get_a_quote(answerer) -> None:
+    for text in ("<b>test</b> & <script>", "🙂", "您好"):
+        answer = answerer.answer(text)
+        assert answer.declined and not answer.citations and "相关原文如下" not in answer.text
+    assert "您好" in answerer.answer("您好").text
+
+
+def test_json_carries_the_decision_and_why(answerer) -> None:
+    data = json.loads(
+        json.dumps(answerer.answer("北京的代表建议多长时间内要答复？").to_json(), ensure_ascii=False)
+    )
+    assert data["mode"] == "extractive" and data["confidence"] >= 0.5 and data["why"]
+    assert {"evidence", "coverage", "log_penalty"} <= set(data["signals"])
+    declined = answerer.answer("政协委员的提案多长时间内要答复？").to_json()
+    assert declined["declined"] and declined["confidence"] < 0.5 and declined["why"]
