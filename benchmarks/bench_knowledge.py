@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LVZHI_SHARED_DIR", REPO.parent / "shared"))
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Ingest waits for the vectors here, so that the cold-ingest figure includes them and the answers use them.
+os.environ["LVZHI_VECTORS_IN_BACKGROUND"] = "false"
 
 from bot.answering.evaluation import judge, load_items, percentile, summarize  # noqa: E402
 from bot.settings import Settings  # noqa: E402

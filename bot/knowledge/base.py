@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
+from langchain_core.embeddings import Embeddings
+
 from bot.answering.types import Passage
 from bot.knowledge.analysis import warm_up
 from bot.knowledge.articles import ArticleIndex, find_article_ref, title_match
@@ -37,28 +39,40 @@ class KnowledgeBase:
         directory = Path(index_dir or settings.resolved_index_dir)
         kb = cls(settings, directory, LexicalIndex.open(directory / "lexical"))
         warm_up()
+        _ = kb.retriever  # chooses the embedding model now: a fallback is logged at start, not at question 1
         return kb
 
     @cached_property
+    def embeddings(self) -> Embeddings:
+        """The embedding model in use (the configured one or its fallback); its weights load on first use."""
+        from bot.knowledge.embedding_models import embeddings_for
+
+        return embeddings_for(self.settings)
+
+    @cached_property
     def weights(self) -> RetrievalWeights:
-        """Retrieval weights from settings."""
+        """Retrieval weights from settings; without LVZHI_DENSE_WEIGHT, the weight measured for the model in use."""
         s = self.settings
+        dense = s.dense_weight
+        if dense is None:
+            dense = getattr(self.embeddings, "default_dense_weight", 0.0) if s.dense_index else 0.0
         return RetrievalWeights(
             bigram=s.bigram_weight,
             synonym=s.synonym_weight,
-            dense=s.dense_weight,
+            dense=dense,
+            fusion=s.fusion,
             answer_type=s.answer_type_weight,
         )
 
     @cached_property
     def retriever(self) -> HybridRetriever:
-        """The hybrid retriever (the dense part loads the embedding model only when its weight is above 0)."""
+        """The hybrid retriever (the dense part loads the embedding model only when its weight is above 0, and
+        searches only once every document's vectors are complete)."""
         dense = None
         if self.weights.dense > 0:
-            from bot.knowledge.embeddings import SentenceTransformerEmbeddings
-            from bot.knowledge.vectorstore import VectorStore
+            from bot.knowledge.background_vectors import VectorsWhenComplete
 
-            dense = VectorStore(self.index_dir, SentenceTransformerEmbeddings.from_settings(self.settings))
+            dense = VectorsWhenComplete(self.index_dir, self.embeddings)
         return HybridRetriever(self.lexical, dense, self.weights)
 
     @cached_property

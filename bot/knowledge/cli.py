@@ -1,4 +1,4 @@
-"""The `lvzhi ingest` sub-command (also used by the top-level ingest.py)."""
+"""The `lvzhi ingest` (also used by the top-level ingest.py) and `lvzhi vectors` sub-commands."""
 
 from __future__ import annotations
 
@@ -29,13 +29,51 @@ def run_ingest(args: argparse.Namespace) -> int:
         settings = Settings()
         if args.index is not None:
             settings = settings.model_copy(update={"index_dir": args.index})
-        report = ingest_paths(args.paths, settings, prune=args.prune, progress=not args.no_progress)
+        background = settings.dense_index and settings.vectors_in_background
+        report = ingest_paths(
+            args.paths, settings, prune=args.prune, progress=not args.no_progress, defer_vectors=background
+        )
     except Exception as exc:  # never a traceback for the user; details go to the debug log
         log.debug("导入失败", exc_info=True)
         print(f"导入失败：{type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     print(report.summary_zh())
+    if background and report.ok:
+        from bot.knowledge.background_vectors import start_background_vectors
+
+        message = start_background_vectors(settings)
+        if message:
+            print(message)
     return 0 if report.ok else 1
+
+
+def run_vectors(args: argparse.Namespace) -> int:
+    """`lvzhi vectors`: complete the dense vectors of an index (resumes where a stopped run left off)."""
+    from bot.knowledge.background_vectors import VectorBuilder, VectorsBusy, vector_status
+    from bot.settings import Settings
+
+    settings = Settings()
+    if args.index is not None:
+        settings = settings.model_copy(update={"index_dir": args.index})
+    if not settings.dense_index:
+        print("向量索引已关闭（LVZHI_DENSE_INDEX=false），无需生成向量。")
+        return 0
+    try:
+        builder = VectorBuilder(settings, progress=not args.no_progress)
+        if args.status:
+            done, total = vector_status(settings.resolved_index_dir, builder.identity)
+            print(f"向量进度：{done}/{total} 个文档已完成（模型 {builder.identity}）。")
+            return 0 if done == total else 1
+        report = builder.run()
+    except VectorsBusy as exc:
+        print(f"{exc}，本次不再重复生成。", file=sys.stderr)
+        return 1
+    except Exception as exc:  # never a traceback for the user; details go to the debug log
+        log.debug("生成向量失败", exc_info=True)
+        print(f"生成向量失败：{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary_zh())
+    return 0 if report.complete else 1
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -53,7 +91,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Register `lvzhi ingest` and `lvzhi kb check`."""
+    """Register `lvzhi ingest`, `lvzhi vectors` and `lvzhi kb check`."""
     kb = subparsers.add_parser("kb", help="知识库维护", description="知识库维护")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True)
     check = kb_commands.add_parser(
@@ -68,6 +106,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_ingest_arguments(parser)
     parser.set_defaults(func=run_ingest)
+    vectors = subparsers.add_parser(
+        "vectors",
+        help="生成（或继续生成）知识库的向量",
+        description="为知识库中还没有当前嵌入模型向量的文档生成向量；中断后再运行会接着做",
+    )
+    vectors.add_argument(
+        "--index", type=Path, default=None, metavar="DIR", help="知识库索引目录（默认取设置中的位置）"
+    )
+    vectors.add_argument("--status", action="store_true", help="只显示进度，不生成")
+    vectors.add_argument("--no-progress", action="store_true", help="不显示进度条（每个文档输出一行）")
+    vectors.set_defaults(func=run_vectors)
 
 
 def main(argv: list[str] | None = None) -> int:

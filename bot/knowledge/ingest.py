@@ -14,9 +14,10 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from bot.knowledge import chunking
+from bot.knowledge.background_vectors import PENDING, VectorLock
 from bot.knowledge.chunking import chunk_document
 from bot.knowledge.cleaning import CLEANING_VERSION
-from bot.knowledge.embeddings import SentenceTransformerEmbeddings
+from bot.knowledge.embedding_models import embeddings_for
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.loaders import READERS_VERSION, check_file, load_document
 from bot.knowledge.manifest import FileEntry, Manifest
@@ -119,16 +120,31 @@ class Ingestor:
     """One ingest run over one index directory."""
 
     def __init__(
-        self, settings: Settings, embeddings: Embeddings | None = None, progress: bool = True
+        self,
+        settings: Settings,
+        embeddings: Embeddings | None = None,
+        progress: bool = True,
+        defer_vectors: bool = False,
     ) -> None:
         self.settings = settings
         self.index_dir = settings.resolved_index_dir
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        self.embeddings = embeddings or SentenceTransformerEmbeddings.from_settings(settings)
         # With dense_index off, no vectors are made; the manifest records NO_VECTORS so that switching the
-        # dense index on later embeds every document.
-        self.vectors = VectorStore(self.index_dir, self.embeddings) if settings.dense_index else None
-        self.model = self.vectors.identity if self.vectors else NO_VECTORS
+        # dense index on later embeds every document. With defer_vectors, this run does not touch the vectors:
+        # new and changed documents are recorded as PENDING and `lvzhi vectors` (background_vectors.py) makes them.
+        self.deferred = settings.dense_index and defer_vectors
+        self._vector_lock: VectorLock | None = None
+        self.vectors = None
+        if settings.dense_index and not self.deferred:
+            self._vector_lock = VectorLock(self.index_dir)  # one writer of the collection at a time
+            if not self._vector_lock.acquire(wait=False):
+                log.warning(
+                    "后台向量生成进程（PID %s）正在运行，等它结束后再导入…", self._vector_lock.holder()
+                )
+                self._vector_lock.acquire(wait=True)
+            self.embeddings = embeddings or embeddings_for(settings)
+            self.vectors = VectorStore(self.index_dir, self.embeddings)
+        self.model = self.vectors.identity if self.vectors else PENDING if self.deferred else NO_VECTORS
         self.lexical = LexicalIndex.open(self.index_dir / "lexical")
         self.manifest = Manifest(self.index_dir / MANIFEST_FILE)
         self.progress = progress
@@ -141,6 +157,13 @@ class Ingestor:
 
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         """Ingest files and folders; returns the report."""
+        try:
+            return self._run(paths, prune)
+        finally:
+            if self._vector_lock is not None:
+                self._vector_lock.release()
+
+    def _run(self, paths: list[Path], prune: bool) -> IngestReport:
         start = time.perf_counter()
         files = collect_files(paths, self.report)
         bar = tqdm(files, desc="导入文档", unit="个", file=sys.stderr, disable=not self.progress, leave=False)
@@ -325,6 +348,11 @@ def ingest_paths(
     prune: bool = False,
     progress: bool = True,
     embeddings: Embeddings | None = None,
+    defer_vectors: bool = False,
 ) -> IngestReport:
-    """Ingest files and folders into the index of settings; unchanged files are skipped quickly."""
-    return Ingestor(settings, embeddings=embeddings, progress=progress).run(list(paths), prune=prune)
+    """Ingest files and folders into the index of settings; unchanged files are skipped quickly.
+
+    With defer_vectors the run returns once the lexical index is ready and leaves the vectors to `lvzhi vectors`.
+    """
+    ingestor = Ingestor(settings, embeddings=embeddings, progress=progress, defer_vectors=defer_vectors)
+    return ingestor.run(list(paths), prune=prune)

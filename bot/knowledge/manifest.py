@@ -56,9 +56,10 @@ _COLUMNS = [f.name for f in dataclasses.fields(FileEntry)]
 class Manifest:
     """Per-file records and stored chunks; changes become durable on commit()."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, timeout: float = 5.0) -> None:
+        """Open (or create) the manifest; `timeout` is how long a write waits for another writer, in seconds."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path)
+        self._db = sqlite3.connect(path, timeout=timeout)
         self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
         if "text_hash" not in columns:  # a manifest written before duplicate detection
@@ -121,6 +122,15 @@ class Manifest:
             "SELECT data FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
         ).fetchall()
         return [Chunk(**json.loads(data)) for (data,) in rows]
+
+    def mark_embedded(self, doc_id: str, content_hash: str, pipeline: str, model: str) -> bool:
+        """Record that a document's vectors for `model` are complete — only if the document is still the version
+        (content hash and pipeline) whose chunks were embedded; False when it changed meanwhile."""
+        cursor = self._db.execute(
+            "UPDATE files SET embedding_model = ? WHERE doc_id = ? AND content_hash = ? AND pipeline = ?",
+            (model, doc_id, content_hash, pipeline),
+        )
+        return cursor.rowcount == 1
 
     def total_chunks(self) -> int:
         """Number of chunks of all documents."""

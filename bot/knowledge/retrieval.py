@@ -10,6 +10,7 @@ from typing import Protocol
 
 from bot.answering.types import Passage
 from bot.knowledge.analysis import question_terms, synonym_terms
+from bot.knowledge.fusion import FUSIONS, minmax_fusion
 from bot.knowledge.lexical import K1, LexicalIndex
 from bot.knowledge.lexicon import formalize
 from bot.textnorm import normalize
@@ -36,7 +37,8 @@ class RetrievalWeights:
 
     bigram: float = 0.5  # weight of a query's Han bigrams against its words
     synonym: float = 0.4  # weight of synonym expansions
-    dense: float = 0.0  # weight of cosine similarity against the best lexical score (=1)
+    dense: float = 0.0  # weight of the normalised dense score against the best lexical score (=1)
+    fusion: str = "minmax"  # how the two lists combine: "minmax" or "rrf" (bot/knowledge/fusion.py)
     answer_type: float = 0.4  # bonus for a passage shaped like the answer (a count, a definition)
 
 
@@ -116,11 +118,13 @@ class HybridRetriever:
         terms = own | synonym_terms(own, self.weights.synonym)
         lexical = self.lexical.search_terms(terms, CANDIDATES)
         top = lexical[0][1] if lexical else 0.0
-        scores = {cid: s / top for cid, s in lexical} if top > 0 else {}
+        dense: list[tuple[str, float]] = []
         if self.dense is not None and question.strip():
-            for cid, sim in self.dense.search(normalize(question), CANDIDATES):
-                if self.lexical.get(cid) is not None:
-                    scores[cid] = scores.get(cid, 0.0) + self.weights.dense * sim
+            hits = self.dense.search(normalize(question), CANDIDATES)
+            dense = [(cid, sim) for cid, sim in hits if self.lexical.get(cid) is not None]
+        # Without dense candidates this is the lexical-only ranking: BM25 / best BM25.
+        fuse = FUSIONS[self.weights.fusion] if dense else minmax_fusion
+        scores = fuse(lexical, dense, self.weights.dense)
         ranked: list[Passage] = []
         for cid, score in scores.items():
             chunk = self.lexical.get(cid)

@@ -84,9 +84,9 @@ class SimilarFinder:
         """A finder configured by LVZHI_SIMILAR_*; the embedding model only when it has weight."""
         embeddings = None
         if settings.similar_dense_weight > 0:
-            from bot.knowledge.embeddings import SentenceTransformerEmbeddings
+            from bot.knowledge.embedding_models import embeddings_for
 
-            embeddings = SentenceTransformerEmbeddings.from_settings(settings)
+            embeddings = embeddings_for(settings)
         return cls(
             settings.similar_threshold,
             settings.similar_max,

@@ -1,0 +1,275 @@
+"""Dense vectors completed after ingest, one document at a time, resumable after a crash.
+
+`lvzhi ingest` returns once the lexical index is ready: the documents it added or changed are recorded in the manifest
+with `embedding_model = PENDING`, and a background process (`lvzhi vectors`) embeds every document whose manifest entry
+does not name the current model, writes its vectors and marks it done, committing per document. A crash loses at
+most the document in progress; the next run removes that document's partial vectors and resumes.
+
+Chroma's persistent client is not safe for two processes writing at once, so every writer of the collection (a
+vectors run, or an ingest that embeds in the foreground) holds an exclusive lock on `<index>/vectors.lock`.
+
+Retrieval uses the dense part only once every document has vectors of the current model (`VectorsWhenComplete`):
+a half-built collection would favour the documents embedded first; until then answers are lexical-only, as they
+are with `LVZHI_DENSE_WEIGHT=0`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+from tqdm import tqdm
+
+from bot.knowledge.manifest import Manifest
+from bot.knowledge.vectorstore import VectorStore
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FILE = "manifest.sqlite3"
+LOCK_FILE = "vectors.lock"
+LOG_FILE = "vectors.log"
+PENDING = "pending"  # manifest value of embedding_model for a document whose vectors are still to be made
+WRITER_WAIT_S = 600.0  # how long a manifest write waits for an ingest that holds the write lock
+
+
+class VectorsBusy(Exception):
+    """Another process is writing this index's vectors; the message says which, in Chinese."""
+
+
+class VectorLock:
+    """The exclusive lock on `<index>/vectors.lock` (fcntl); the file holds the owner's process id."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.path = Path(index_dir) / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self, wait: bool) -> bool:
+        """Take the lock; with wait=False return False at once when another process holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        """Give the lock up (also released when the process ends, however it ends)."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def holder(self) -> str:
+        """The process id written by the current or last holder ('' when unknown)."""
+        try:
+            return self.path.read_text(encoding="ascii").strip()
+        except OSError:
+            return ""
+
+
+def vector_status(index_dir: Path, identity: str) -> tuple[int, int]:
+    """(documents whose vectors of `identity` are complete, all documents), read without writing anything."""
+    path = Path(index_dir) / MANIFEST_FILE
+    if not path.exists():
+        return 0, 0
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=WRITER_WAIT_S)
+    try:
+        done, total = db.execute(
+            "SELECT COALESCE(SUM(embedding_model = ?), 0), COUNT(*) FROM files", (identity,)
+        ).fetchone()
+    except sqlite3.OperationalError:  # no files table yet
+        return 0, 0
+    finally:
+        db.close()
+    return int(done), int(total)
+
+
+@dataclass
+class VectorReport:
+    """What a vectors run did."""
+
+    documents: int = 0  # documents embedded in this run
+    chunks: int = 0  # chunks embedded in this run
+    done: int = 0  # documents with complete vectors after the run
+    total: int = 0  # documents in the knowledge base
+    seconds: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        """True when every document has vectors of the current model."""
+        return self.done == self.total
+
+    def summary_zh(self) -> str:
+        """One line for people, in Simplified Chinese."""
+        state = "向量已全部生成" if self.complete else "向量尚未全部生成"
+        return (
+            f"{state}：{self.done}/{self.total} 个文档；本次生成 {self.documents} 个文档、{self.chunks} 个片段，"
+            f"用时 {self.seconds:.1f} 秒。"
+        )
+
+
+class VectorBuilder:
+    """Embeds the documents whose vectors for the configured model are missing or stale, one at a time."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: Embeddings | None = None,
+        progress: bool = True,
+        stop: threading.Event | None = None,
+    ) -> None:
+        from bot.knowledge.embedding_models import embeddings_for
+
+        self.index_dir = settings.resolved_index_dir
+        self.embeddings = embeddings or embeddings_for(settings)
+        self.identity = getattr(self.embeddings, "identity", None) or type(self.embeddings).__name__
+        self.progress = progress
+        self.stop = stop or threading.Event()
+
+    def run(self) -> VectorReport:
+        """Complete the vectors; raises VectorsBusy when another process is writing them."""
+        started = time.perf_counter()
+        report = VectorReport()
+        lock = VectorLock(self.index_dir)
+        first = True
+        while not self.stop.is_set():
+            if not lock.acquire(wait=False):
+                if first:
+                    raise VectorsBusy(f"另一个进程（PID {lock.holder() or '未知'}）正在生成这个知识库的向量")
+                break  # another run took over the documents an ingest added meanwhile
+            first = False
+            try:
+                self._work(report)
+            finally:
+                lock.release()
+            # An ingest that committed while this run finished saw the lock taken and started no run: look again.
+            done, total = vector_status(self.index_dir, self.identity)
+            if done == total:
+                break
+        report.done, report.total = vector_status(self.index_dir, self.identity)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _work(self, report: VectorReport) -> None:
+        store = VectorStore(self.index_dir, self.embeddings, identity=self.identity)
+        manifest = Manifest(self.index_dir / MANIFEST_FILE, timeout=WRITER_WAIT_S)
+        try:
+            pending = [e for e in manifest.entries() if e.embedding_model != self.identity]
+            bar = tqdm(
+                total=len(pending),
+                desc="生成向量",
+                unit="个",
+                file=sys.stderr,
+                disable=not self.progress,
+                leave=False,
+            )
+            while pending and not self.stop.is_set():
+                entry = pending[0]
+                chunks = manifest.chunks(entry.doc_id)
+                store.remove_docs({entry.doc_id})  # partial vectors of a crashed run, or an older version's
+                store.add(chunks)
+                if manifest.mark_embedded(entry.doc_id, entry.content_hash, entry.pipeline, self.identity):
+                    report.documents += 1
+                    report.chunks += len(chunks)
+                manifest.commit()
+                bar.update(1)
+                if not self.progress:
+                    print(f"向量：{entry.doc_id}（{len(chunks)} 个片段）", flush=True)
+                pending = [e for e in manifest.entries() if e.embedding_model != self.identity]
+            bar.close()
+            if not pending:
+                known = {e.doc_id for e in manifest.entries()}
+                stray = store.doc_ids() - known  # documents pruned by an ingest that did not touch vectors
+                if stray:
+                    store.remove_docs(stray)
+                store.drop_other_collections()
+        finally:
+            manifest.close()
+
+
+def start_background_vectors(settings: Settings) -> str:
+    """Start `lvzhi vectors` for this index as a detached process when documents wait for vectors.
+
+    Returns what to tell the person (Chinese), or '' when nothing waits. The process writes to <index>/vectors.log.
+    """
+    from bot.knowledge.embedding_models import embeddings_for
+
+    index_dir = settings.resolved_index_dir
+    identity = getattr(embeddings_for(settings), "identity", "")
+    done, total = vector_status(index_dir, identity)
+    if done == total:
+        return ""
+    lock = VectorLock(index_dir)
+    if not lock.acquire(wait=False):
+        return f"后台向量生成进程（PID {lock.holder() or '未知'}）正在运行，会接着处理新导入的文档。"
+    lock.release()
+    package_root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(package_root), os.environ.get("PYTHONPATH")])),
+    }
+    with (index_dir / LOG_FILE).open("a", encoding="utf-8") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "vectors", "--index", str(index_dir), "--no-progress"],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    return (
+        f"向量在后台生成（进程 PID {process.pid}，{total - done} 个文档待处理）；生成完之前只用关键词检索。"
+        f"进度：lvzhi vectors --status --index {index_dir}；日志：{index_dir / LOG_FILE}"
+    )
+
+
+class VectorsWhenComplete:
+    """The dense search of an index, used only once every document has vectors of the model (else no hits).
+
+    Completeness is read from the manifest at most every `recheck_s` seconds until it holds; the Chroma collection
+    is opened only then, so this process never reads a collection another process is still writing.
+    """
+
+    def __init__(self, index_dir: Path, embeddings: Embeddings, recheck_s: float = 30.0) -> None:
+        self.index_dir = Path(index_dir)
+        self.embeddings = embeddings
+        self.identity = getattr(embeddings, "identity", None) or type(embeddings).__name__
+        self.recheck_s = recheck_s
+        self._store: VectorStore | None = None
+        self._next_check = 0.0
+        self._lock = threading.Lock()
+        self._told = False
+
+    @property
+    def store(self) -> VectorStore | None:
+        """The vector store once complete, else None."""
+        with self._lock:
+            if self._store is None and time.monotonic() >= self._next_check:
+                self._next_check = time.monotonic() + self.recheck_s
+                done, total = vector_status(self.index_dir, self.identity)
+                if total and done == total:
+                    self._store = VectorStore(self.index_dir, self.embeddings, identity=self.identity)
+                elif not self._told:
+                    self._told = True
+                    log.info("向量尚未生成完（%d/%d 个文档），暂时只用关键词检索", done, total)
+            return self._store
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The k nearest chunks as (chunk_id, cosine), or [] while the vectors are incomplete."""
+        store = self.store
+        return store.search(query, k) if store is not None else []
