@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +21,7 @@ from bot.knowledge.retrieval import answer_type_bonus, asked_answer_types
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "decline_model.json"
 FEATURES = ("log_evidence", "coverage", "bigram_coverage", "type_match", "type_miss", "log_penalty")
+DENSE_FEATURES = (*FEATURES, "dense_top", "dense_margin")  # when the dense index is in use
 
 
 @dataclass
@@ -34,10 +34,27 @@ class Decision:
     why: str = ""  # the strongest reason, for `lvzhi ask --json` and the logs
 
 
-def signals(question: str, terms: dict[str, float], idf, evidence: float, penalty: float, passage) -> dict:
-    """The decision's inputs for the best passage (None when there is none); terms are the question's own terms."""
+def signals(
+    question: str,
+    terms: dict[str, float],
+    idf,
+    evidence: float,
+    penalty: float,
+    passage,
+    cosines: dict[str, float] | None = None,
+) -> dict:
+    """The decision's inputs for the best passage (None when there is none); terms are the question's own terms.
+
+    With the dense candidates' cosines, two more: the best passage's cosine (the lowest candidate's when it is not
+    among them) and its margin over the candidates' mean.
+    """
+    dense = {}
+    if cosines:
+        floor = min(cosines.values())
+        top = cosines.get(passage.chunk_id, floor) if passage is not None else floor
+        dense = {"dense_top": top, "dense_margin": top - sum(cosines.values()) / len(cosines)}
     if passage is None:
-        return dict.fromkeys(FEATURES, 0.0) | {"evidence": 0.0}
+        return dict.fromkeys(FEATURES, 0.0) | {"evidence": 0.0} | dense
     present = set(analyze(f"{passage.title}\n{passage.section}\n{passage.text}"))
     words = {t: max(idf(t), 0.1) for t in terms if not t.startswith(BIGRAM_PREFIX)}
     grams = [t for t in terms if t.startswith(BIGRAM_PREFIX)]
@@ -53,13 +70,20 @@ def signals(question: str, terms: dict[str, float], idf, evidence: float, penalt
         "type_match": float(bool(asked) and matched),
         "type_miss": float(bool(asked) and not matched),
         "log_penalty": math.log(max(penalty, 1e-3)),
+        **dense,
     }
 
 
 @lru_cache(maxsize=1)
-def load_model(path: Path = MODEL_FILE) -> dict:
-    """The fitted model: {"weights": {feature: w}, "bias": b, "threshold": t, "fitted_on": [...]}."""
+def load_models(path: Path = MODEL_FILE) -> dict:
+    """The fitted models, "lexical" and "dense": each {"weights": {feature: w}, "bias": b, "threshold": t}."""
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def model_for(values: dict) -> dict:
+    """The dense model when the signals have the dense features, else the lexical one."""
+    models = load_models()
+    return models["dense"] if "dense_top" in values and "dense" in models else models["lexical"]
 
 
 _WHY = {
@@ -68,26 +92,27 @@ _WHY = {
     "bigram_coverage": "最相关的段落与问题的字面重合很少",
     "type_miss": "段落中没有问题所问的数量或时间",
     "log_penalty": "相关规定属于其他地方或其他机关",
+    "dense_top": "最相关的段落与问题的意思相距较远",
+    "dense_margin": "最相关的段落与问题的意思相距较远",
 }
 
 
 def decide(values: dict, model: dict | None = None, threshold: float | None = None) -> Decision:
     """Answer when the model's probability reaches its threshold (or the given one)."""
-    model = model or load_model()
+    model = model or model_for(values)
     weights = model["weights"]
-    contributions = {f: weights.get(f, 0.0) * values.get(f, 0.0) for f in FEATURES}
+    contributions = {f: weights.get(f, 0.0) * values.get(f, 0.0) for f in weights}
     z = model["bias"] + sum(contributions.values())
     confidence = 1.0 / (1.0 + math.exp(-z))
     cut = model["threshold"] if threshold is None else threshold
     answer = confidence >= cut
-    weakest = min((f for f in contributions if f in _WHY), key=lambda f: contributions[f])
+    weakest = min(
+        (f for f in contributions if f in _WHY), key=lambda f: contributions[f], default="log_evidence"
+    )
     why = "证据充分" if answer else _WHY[weakest]
     return Decision(answer, confidence, dict(values), why)
 
 
-def feature_row(values: dict) -> list[float]:
-    """The feature vector of a signals dict, in FEATURES order."""
-    return [float(values.get(f, 0.0)) for f in FEATURES]
-
-
-_NOT_TEXT = re.compile(r"<[^>]*>|&[a-z]+;|[\W_]+", re.UNICODE)
+def feature_row(values: dict, features: tuple[str, ...] = FEATURES) -> list[float]:
+    """The feature vector of a signals dict, in the given order."""
+    return [float(values.get(f, 0.0)) for f in features]

@@ -91,7 +91,9 @@ class ExtractiveAnswerer:
         """The calibrated decision; a named article that exists is always answered."""
         top = result.passages[0] if result.passages else None
         own = question_terms(formalize(question), self.knowledge.weights.bigram)
-        values = signals(question, own, self.knowledge.lexical.idf, result.evidence, result.penalty, top)
+        values = signals(
+            question, own, self.knowledge.lexical.idf, result.evidence, result.penalty, top, result.cosines
+        )
         if result.article and top is not None:
             return Decision(True, 1.0, values, f"问题指明了{result.article}")
         return decide(values, threshold=self.settings.decline_confidence)

@@ -51,6 +51,9 @@ class RetrievalResult:
     terms: dict[str, float] = field(default_factory=dict)  # the weighted query terms, synonyms included
     article: str = ""  # set when the question names an article (第5条): the passages are that article, whole
     penalty: float = 1.0  # scope penalty of the best passage (another place's or body's rule: below 1)
+    cosines: dict[str, float] = field(
+        default_factory=dict
+    )  # dense similarity of the dense candidates, by chunk id
 
 
 def asked_answer_types(question: str) -> set[str]:
@@ -133,4 +136,4 @@ class HybridRetriever:
             score += self.weights.answer_type * answer_type_bonus(question, chunk.text)
             ranked.append(Passage(cid, chunk.doc_id, chunk.title, chunk.section, chunk.text, round(score, 4)))
         ranked.sort(key=lambda p: (-p.score, p.chunk_id))
-        return RetrievalResult(ranked[:k], self.evidence(own, top), terms)
+        return RetrievalResult(ranked[:k], self.evidence(own, top), terms, cosines=dict(dense))
