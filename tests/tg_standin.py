@@ -109,16 +109,17 @@ class BotApiStandIn(BaseRequest):
         self.blocked: set[int] = set()
         self.requests: list[Call] = []  # every call, including those answered with a fault
         self.failed: list[tuple[Call, str]] = []  # (call, fault) for the faulty answers
-        self._faults: dict[str, list[str]] = {}
+        self._faults: dict[str, list[tuple[str, object]]] = {}
         self._called = asyncio.Event()
         self.restarted_sequence = False
         self._answered: set[str] = set()
 
-    def fail(self, method: str, *faults: str, after: int = 0) -> None:
-        """Answer calls of `method` with these faults, in order, once `after` more calls have succeeded."""
+    def fail(self, method: str, *faults: str, after: int = 0, when=None) -> None:
+        """Answer calls of `method` with these faults, in order, once `after` more calls have succeeded;
+        `when(params)` limits them to the calls it accepts (e.g. the final edit of a streamed answer)."""
         for fault in faults:
             assert fault in HTTP_FAULTS or fault in RAISED_FAULTS, fault
-        self._faults.setdefault(method, []).extend([""] * after + list(faults))
+        self._faults.setdefault(method, []).extend((f, when) for f in [""] * after + list(faults))
 
     def restart_sequence(self) -> None:
         """Telegram starts update ids anew (after a week without updates): ids from 1, served whatever the offset."""
@@ -180,7 +181,9 @@ class BotApiStandIn(BaseRequest):
         self.requests.append(Call(api, params))
         self._called.set()
         faults = self._faults.get(api)
-        fault = faults.pop(0) if faults else ""
+        fault = ""
+        if faults and (faults[0][1] is None or faults[0][1](params)):
+            fault = faults.pop(0)[0]
         if fault:
             self.failed.append((self.requests[-1], fault))
             if fault in RAISED_FAULTS:
