@@ -20,6 +20,7 @@ HTTP_FAULTS = {
     "500": (500, "Internal Server Error", None),
     "502": (502, "Bad Gateway", None),
     "429": (429, "Too Many Requests: retry after 1", {"retry_after": 1}),
+    "429_long": (429, "Too Many Requests: retry after 61", {"retry_after": 61}),
     "blocked": (403, "Forbidden: bot was blocked by the user", None),
     "chat_not_found": (400, "Bad Request: chat not found", None),
     "query_too_old": (400, "Bad Request: query is too old and response timeout expired or query ID is invalid",

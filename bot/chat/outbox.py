@@ -46,12 +46,14 @@ def queue_reply(
     error: str = "",
     failed: bool = False,
     blocked: bool = False,
+    not_before_s: float = 0.0,
 ) -> int | None:
     """Keep a reply the channel could not send; its notification id (None if the chat has no identity).
 
     `pieces_sent`: pieces of `html` (as the channel splits it) already delivered. `failed`: record a permanent
     failure (blocked, chat not found, bad request) instead of queueing for delivery; `blocked`: the member
-    blocked the bot (the identity is marked, as the notifier does).
+    blocked the bot (the identity is marked, as the notifier does). `not_before_s`: seconds to wait before
+    delivery (a 429's retry_after).
     """
     with db.session() as s:
         ident = s.scalars(
@@ -73,6 +75,7 @@ def queue_reply(
             pieces_sent=pieces_sent,
             last_error=error[:500],
             failed_at=utcnow() if failed else None,
+            next_attempt_at=utcnow() + timedelta(seconds=not_before_s) if not_before_s > 0 else None,
         )
         s.add(note)
         if blocked:

@@ -4,8 +4,10 @@ Transient failures (HTTP 5xx, timeouts, network errors, 429 flood control) are r
 and jitter (tenacity); a 429 waits the retry_after Telegram asks for. Permanent failures (403 blocked, 400 bad
 request or chat not found, 401/404 token) stop at once. A message that still cannot be sent is kept in the
 outbox (bot.chat.outbox): for delivery later when the failure was transient, as a record when it was permanent.
-The Bot API has no idempotency key: a request that timed out after Telegram accepted it may, once retried, show
-twice; every other failure (refused connection, 5xx, 429) means the message was not taken, so it shows once.
+A 429 asking for more than MAX_RETRY_AFTER_S is not waited for while holding the update: the message goes to the
+outbox, due when the wait is over. The Bot API has no idempotency key: a request whose answer was lost after
+Telegram took it (a read timeout, a connection dropped mid-answer) may, once retried, show twice; a refused
+connection, a 5xx or a 429 means the message was not taken, so it shows once.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
+    stop_any,
     wait_exponential_jitter,
 )
 
@@ -38,6 +41,7 @@ from bot.storage import Database
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BACKOFF_S = 30.0
+MAX_RETRY_AFTER_S = 60.0  # a longer 429 wait is not spent holding the update: the message goes to the outbox
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -77,6 +81,11 @@ class Sender:
         return self._backoff(state)
 
     @staticmethod
+    def _long_flood_wait(state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return isinstance(exc, RetryAfter) and retry_after_s(exc) > MAX_RETRY_AFTER_S
+
+    @staticmethod
     def _log_retry(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         log.warning("Telegram request failed (try %s), retrying: %r", state.attempt_number, exc)
@@ -84,7 +93,7 @@ class Sender:
     async def call(self, request: Callable[[], Awaitable[T]], attempts: int | None = None) -> T:
         """Run one Bot API request, retrying transient failures; raises the last TelegramError otherwise."""
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(attempts or self.attempts),
+            stop=stop_any(stop_after_attempt(attempts or self.attempts), self._long_flood_wait),
             wait=self._wait,
             retry=retry_if_exception(is_transient),
             before_sleep=self._log_retry,
@@ -125,9 +134,10 @@ class Sender:
     ) -> str:
         permanent = not is_transient(exc)
         log.warning("reply to chat %s %s: %r", chat_id, "not deliverable" if permanent else "queued", exc)
+        wait = retry_after_s(exc) if isinstance(exc, RetryAfter) else 0.0
         await asyncio.to_thread(
             outbox.queue_reply, self.db, self.channel, str(chat_id), html, buttons, sent, repr(exc), permanent,
-            isinstance(exc, Forbidden),
+            isinstance(exc, Forbidden), wait,
         )  # fmt: skip
         return "failed" if permanent else "queued"
 

@@ -72,9 +72,7 @@ async def reply_streaming(
                     attempts=1,
                 )
                 shown = latest
-            except (
-                TelegramError
-            ) as exc:  # RetryAfter included: the next partial (or the final text) tries again
+            except TelegramError as exc:  # 429 too: the next partial (or the final text) tries again
                 log.info("streamed placeholder not sent: %r", exc)
         elif await sender.edit(chat_id, placeholder.message_id, _partial_html(latest), attempts=1):
             shown = latest
