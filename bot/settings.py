@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     flood_max_events: int = 30  # per user per flood_window_s
     flood_window_s: float = 60.0
     notify_interval_s: float = 2.0  # how often the outbox of notifications is delivered
+    telegram_send_attempts: int = 5  # tries of one Bot API request on 5xx, timeouts, network errors and 429
+    telegram_retry_base_s: float = 0.5  # first back-off between tries (doubles, with jitter, up to 30 s)
 
     # --- optional LLM (OpenAI-compatible endpoint)
     llm_base_url: str | None = None

@@ -58,7 +58,8 @@ def bot_services(kb_settings, real_answerer, database, tmp_path):
 
     settings = kb_settings.model_copy(
         update={"data_dir": tmp_path / "data", "database_url": database.url, "telegram_token": "123456:TEST",
-                "telegram_rate_limit": False, "notify_interval_s": 0.05, "flood_max_events": 1000, "bot_username": "lvzhi_test_bot"}
+                "telegram_rate_limit": False, "notify_interval_s": 0.05, "flood_max_events": 1000, "bot_username": "lvzhi_test_bot",
+                "telegram_retry_base_s": 0.01}
     )  # fmt: skip
     services = build_services(settings)
     services.__dict__["db"] = database

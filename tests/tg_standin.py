@@ -10,9 +10,28 @@ import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_ID = 777000
+# Faults the stand-in can answer a call with: an HTTP error (status, description, parameters), or what PTB's
+# HTTPXRequest raises for a timeout or a dropped connection (httpx.TimeoutException / RemoteProtocolError).
+HTTP_FAULTS = {
+    "500": (500, "Internal Server Error", None),
+    "502": (502, "Bad Gateway", None),
+    "429": (429, "Too Many Requests: retry after 1", {"retry_after": 1}),
+    "429_long": (429, "Too Many Requests: retry after 61", {"retry_after": 61}),
+    "blocked": (403, "Forbidden: bot was blocked by the user", None),
+    "chat_not_found": (400, "Bad Request: chat not found", None),
+    "query_too_old": (400, "Bad Request: query is too old and response timeout expired or query ID is invalid",
+                      None),
+}  # fmt: skip
+RAISED_FAULTS = {
+    "timeout": lambda: TimedOut(),
+    "reset": lambda: NetworkError(
+        "httpx.RemoteProtocolError: Server disconnected without sending a response."
+    ),
+}
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote",
                 "tg-spoiler", "span", "tg-emoji"}  # fmt: skip
 
@@ -89,6 +108,36 @@ class BotApiStandIn(BaseRequest):
         self._new = asyncio.Event()
         self.files: dict[str, bytes] = {}
         self.blocked: set[int] = set()
+        self.requests: list[Call] = []  # every call, including those answered with a fault
+        self.failed: list[tuple[Call, str]] = []  # (call, fault) for the faulty answers
+        self._faults: dict[str, list[tuple[str, object]]] = {}
+        self._called = asyncio.Event()
+        self.restarted_sequence = False
+        self._answered: set[str] = set()
+
+    def fail(self, method: str, *faults: str, after: int = 0, when=None) -> None:
+        """Answer calls of `method` with these faults, in order, once `after` more calls have succeeded;
+        `when(params)` limits them to the calls it accepts (e.g. the final edit of a streamed answer)."""
+        for fault in faults:
+            assert fault in HTTP_FAULTS or fault in RAISED_FAULTS, fault
+        self._faults.setdefault(method, []).extend((f, when) for f in [""] * after + list(faults))
+
+    def restart_sequence(self) -> None:
+        """Telegram starts update ids anew (after a week without updates): ids from 1, served whatever the offset."""
+        self._ids = itertools.count(1)
+        self.restarted_sequence = True
+
+    async def wait_until(self, condition, timeout: float = 30.0):
+        """Wait (without fixed sleeps) until condition() is truthy, re-checked after every call; its value."""
+        deadline = time.monotonic() + timeout
+        while not (value := condition()):
+            self._called.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met within {timeout}s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._called.wait(), timeout=min(remaining, 0.5))
+        return value
 
     async def initialize(self) -> None:  # noqa: D102
         pass
@@ -130,6 +179,27 @@ class BotApiStandIn(BaseRequest):
         params = request_data.parameters if request_data else {}
         if api == "getUpdates":
             return 200, await self._get_updates(params)
+        self.requests.append(Call(api, params))
+        self._called.set()
+        faults = self._faults.get(api)
+        fault = ""
+        if faults and (faults[0][1] is None or faults[0][1](params)):
+            fault = faults.pop(0)[0]
+        if fault:
+            self.failed.append((self.requests[-1], fault))
+            if fault in RAISED_FAULTS:
+                raise RAISED_FAULTS[fault]()
+            code, description, parameters = HTTP_FAULTS[fault]
+            body = {"ok": False, "error_code": code, "description": description}
+            if parameters:
+                body["parameters"] = parameters
+            return code, json.dumps(body).encode()
+        if api == "answerCallbackQuery":  # Telegram accepts one answer per query
+            if params.get("callback_query_id") in self._answered:
+                return 400, json.dumps(
+                    {"ok": False, "error_code": 400, "description": HTTP_FAULTS["query_too_old"][1]}
+                ).encode()
+            self._answered.add(params.get("callback_query_id"))
         self.calls.append(Call(api, params))
         if params.get("parse_mode") == "HTML":
             for err in html_errors(params.get("text", "")):
@@ -146,7 +216,11 @@ class BotApiStandIn(BaseRequest):
             self._new.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new.wait(), timeout=min(float(params.get("timeout") or 0), 0.5))
-        ready = [u for u in self._updates if u["update_id"] >= offset or u.get("_redelivered")]
+        ready = [
+            u
+            for u in self._updates
+            if u["update_id"] >= offset or u.get("_redelivered") or self.restarted_sequence
+        ]
         self._updates = [u for u in self._updates if u not in ready]
         clean = [{k: v for k, v in u.items() if not k.startswith("_")} for u in ready]
         return json.dumps({"ok": True, "result": clean}).encode()

@@ -34,8 +34,10 @@ async def serve(services, host: str, port: int, telegram: bool, stop: asyncio.Ev
     await web.TCPSite(runner, host, port).start()
     log.info("网页聊天已启动：http://%s:%s", host, port)
     from bot.campaigns.jobs import run_forever as campaign_job
+    from bot.chat.processed import prune_forever
 
     campaigns = asyncio.create_task(campaign_job(services.db))  # open and close campaigns on time
+    pruning = asyncio.create_task(prune_forever(services.db))  # processed update keys older than 7 days
     tg = None
     if telegram and services.settings.telegram_token:
         from bot.channels.telegram import app as tg_app
@@ -47,9 +49,10 @@ async def serve(services, host: str, port: int, telegram: bool, stop: asyncio.Ev
         await stop.wait()
     finally:
         await services.broadcasts.stop()
-        campaigns.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await campaigns
+        for job in (campaigns, pruning):
+            job.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await job
         if tg is not None:
             await tg_app.stop(tg)
         await runner.cleanup()

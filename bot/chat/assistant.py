@@ -5,19 +5,17 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.answering.conversation import answer_in_chat, answer_with_history, history_limit, record_answer
 from bot.answering.types import Answer
-from bot.chat import menu, qa
+from bot.chat import menu, processed, qa
 from bot.chat.texts import say
 from bot.chat.types import Button, ChatRef, Event, Reply
 from bot.members.service import identity_for
 from bot.storage import Database
 from bot.storage.chat_history import recent_turns
-from bot.storage.models import ChatIdentity, FlowState, ProcessedUpdate, utcnow
+from bot.storage.models import ChatIdentity, FlowState, utcnow
 from bot.suggestions import flow, views
 
 log = logging.getLogger(__name__)
@@ -62,11 +60,7 @@ class Assistant:
         if not question:
             return None
         with self.db.session() as s:
-            if event.update_key and s.scalar(
-                select(ProcessedUpdate.update_key).where(
-                    ProcessedUpdate.channel == ref.channel, ProcessedUpdate.update_key == event.update_key
-                )
-            ):
+            if event.update_key and processed.seen(s, ref.channel, event.update_key):
                 return None
             state = flow.load(s, ref)
             if state is not None and not state.paused and not self._idle(state):
@@ -77,12 +71,7 @@ class Assistant:
 
     @staticmethod
     def _claim(s: Session, channel: str, key: str) -> bool:
-        try:
-            with s.begin_nested():
-                s.add(ProcessedUpdate(channel=channel, update_key=key))
-            return True
-        except IntegrityError:
-            return False
+        return processed.claim(s, channel, key)  # keys expire after processed.KEEP (7 days)
 
     @staticmethod
     def _resume_offer(state: FlowState) -> Reply:

@@ -85,3 +85,33 @@ async def test_followup_in_telegram_is_condensed_and_remembered(llm_harness, dat
         turns = s.scalars(select(ChatTurn).where(ChatTurn.chat_id == "302").order_by(ChatTurn.id)).all()
         assert [t.question for t in turns] == ["委员通过政协云可以提交哪些材料？", "那社情民意呢？"]
         assert turns[1].standalone == "社情民意信息的直通车作用怎么发挥？"
+
+
+def _final(params: dict) -> bool:
+    return not params.get("text", "").endswith("▌")  # the validated answer, not a partial text
+
+
+async def test_the_final_edit_is_retried_after_faults(llm_harness):
+    from tg_harness import SimMember
+
+    api = llm_harness.api
+    api.fail("editMessageText", "500", "timeout", when=_final)
+    calls = await SimMember(llm_harness, 303).text("委员通过政协云可以提交哪些材料？")
+    finals = [c for c in calls if c.method == "editMessageText" and _final(c.params)]
+    assert len(finals) == 1 and "出处" in finals[0].params["text"]  # shown once, in the streamed message
+    assert [c for c in calls if c.method == "sendMessage" and "出处" in c.params["text"]] == []
+    assert [f for _, f in api.failed] == ["500", "timeout"]
+
+
+async def test_an_answer_whose_final_edit_fails_every_try_arrives_as_a_message(llm_harness):
+    from tg_harness import SimMember
+
+    api = llm_harness.api
+    tries = llm_harness.services.settings.telegram_send_attempts
+    api.fail("editMessageText", *["502"] * tries, when=_final)
+    calls = await SimMember(llm_harness, 304).text("委员通过政协云可以提交哪些材料？")
+    answers = [
+        c for c in calls if c.method in ("sendMessage", "editMessageText") and "出处" in c.params["text"]
+    ]
+    assert [c.method for c in answers] == ["sendMessage"]  # the whole answer once, as a message of its own
+    assert "q:v:" in str(answers[0].params["reply_markup"])  # with its vote buttons

@@ -22,6 +22,7 @@ from telegram.request import BaseRequest
 from bot.channels.flood import FloodLimiter
 from bot.channels.telegram import handlers
 from bot.channels.telegram.notifier import deliver_forever
+from bot.channels.telegram.sender import Sender
 from bot.chat.texts import say
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def build_application(
     app = builder.build()
     app.bot_data["services"] = services
     app.bot_data["flood"] = FloodLimiter(s.flood_max_events, s.flood_window_s)
+    app.add_handler(TypeHandler(Update, handlers.skip_processed), group=-2)  # redeliveries: no API call
     app.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
     app.add_handler(CommandHandler(list(COMMANDS), handlers.command))
     app.add_handler(MessageHandler(filters.COMMAND, handlers.command))
@@ -53,17 +55,24 @@ def build_application(
 
 
 async def start(app: Application) -> None:
-    """Initialise, register the command menu, start the notifier and receive updates (polling or webhook)."""
+    """Initialise, register the command menu, start the notifier and receive updates (polling or webhook).
+
+    Every message, edit and callback answer goes out through the Sender in bot_data["sender"] (retries, outbox).
+    """
     services = app.bot_data["services"]
     s = services.settings
     await asyncio.to_thread(lambda: services.db)  # migrate before the first update
+    app.bot_data["sender"] = Sender(app.bot, services.db, s.telegram_send_attempts, s.telegram_retry_base_s)
     await app.initialize()
-    await app.bot.set_my_commands([BotCommand(c, say(f"cmd_{c}")) for c in COMMANDS])
+    menu = [BotCommand(c, say(f"cmd_{c}")) for c in COMMANDS]
+    await app.bot_data["sender"].call(lambda: app.bot.set_my_commands(menu))
     from bot.staff.telegram_menu import set_staff_menus
 
     await set_staff_menus(app.bot, services, COMMANDS)  # staff chats also list /queue and /reg
     await app.start()
-    app.bot_data["notifier"] = asyncio.create_task(deliver_forever(app.bot, services.db, s.notify_interval_s))
+    app.bot_data["notifier"] = asyncio.create_task(
+        deliver_forever(app.bot_data["sender"], s.notify_interval_s)
+    )
     if s.telegram_webhook_url:
         path = hashlib.sha256((s.telegram_token or "").encode()).hexdigest()[:32]
         await app.updater.start_webhook(

@@ -8,12 +8,13 @@ import logging
 from pathlib import Path
 
 from telegram import Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.channels.flood import FloodLimiter
-from bot.channels.telegram.render import send_replies
+from bot.channels.telegram.sender import Sender
 from bot.channels.telegram.streaming import reply_streaming, streams_answers
+from bot.chat import processed
 from bot.chat.texts import say
 from bot.chat.types import ChatRef, Event, IncomingFile
 
@@ -28,10 +29,28 @@ def _ref(update: Update) -> ChatRef:
     )
 
 
+def _sender(context: ContextTypes.DEFAULT_TYPE) -> Sender:
+    return context.bot_data["sender"]
+
+
+def _key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The update's idempotency key, "<bot id>:<update_id>" (a new token or id sequence never collides)."""
+    return processed.telegram_key(context.bot.token, update.update_id)
+
+
 async def _run(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
     assistant = context.bot_data["services"].assistant
     replies = await asyncio.to_thread(assistant.handle, _ref(update), event)
-    await send_replies(context.bot, update.effective_chat.id, replies, update.callback_query)
+    query = update.callback_query
+    await _sender(context).replies(update.effective_chat.id, replies, query.id if query else None)
+
+
+async def skip_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Drop an update already processed (Telegram delivers at least once) before any handler: no API call."""
+    db = context.bot_data["services"].db
+    if await asyncio.to_thread(processed.was_processed, db, "telegram", _key(update, context)):
+        log.info("duplicate update %s ignored", update.update_id)
+        raise ApplicationHandlerStop
 
 
 async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -44,9 +63,12 @@ async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if verdict == "ok":
         return
     if verdict == "warn" and update.effective_chat is not None:
-        await context.bot.send_message(update.effective_chat.id, say("flood"), parse_mode=ParseMode.HTML)
+        try:
+            await _sender(context).message(update.effective_chat.id, say("flood"))
+        except TelegramError as exc:
+            log.warning("flood notice not sent: %r", exc)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await _sender(context).answer(update.callback_query.id)
     raise ApplicationHandlerStop
 
 
@@ -55,17 +77,18 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     name = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
     words = update.effective_message.text.split(maxsplit=1)
     arg = words[1].strip() if len(words) > 1 else ""  # the whole rest: /reg takes a question with spaces
-    await _run(update, context, Event("command", name, arg, update_key=str(update.update_id)))
+    await _run(update, context, Event("command", name, arg, update_key=_key(update, context)))
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Plain text: a field of the current flow, or a question (shows 'typing' first)."""
-    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
-    event = Event("text", update.effective_message.text, update_key=str(update.update_id))
+    await _sender(context).typing(update.effective_chat.id)
+    event = Event("text", update.effective_message.text, update_key=_key(update, context))
     services = context.bot_data["services"]
     if streams_answers(services.settings):  # an LLM answer streams into one message, edited at a bounded rate
         handle = functools.partial(services.assistant.handle, _ref(update), event)
-        await reply_streaming(update.effective_message, handle, services.settings.stream_edit_interval_s)
+        chat_id = update.effective_chat.id
+        await reply_streaming(_sender(context), chat_id, handle, services.settings.stream_edit_interval_s)
         return
     await _run(update, context, event)
 
@@ -73,7 +96,7 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An inline button."""
     await _run(
-        update, context, Event("press", update.callback_query.data or "", update_key=str(update.update_id))
+        update, context, Event("press", update.callback_query.data or "", update_key=_key(update, context))
     )
 
 
@@ -96,13 +119,13 @@ async def attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         )
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            tg_file = await context.bot.get_file(media.file_id)
+            tg_file = await _sender(context).call(lambda: context.bot.get_file(media.file_id))
             await tg_file.download_to_drive(target)
             local = str(target)
         except Exception:  # keep the file id; staff can fetch it later
             log.warning("download of %s failed", media.file_id, exc_info=True)
     file = IncomingFile(kind=kind, file_id=media.file_id, file_name=name, local_path=local)
-    await _run(update, context, Event("file", file=file, update_key=str(update.update_id)))
+    await _run(update, context, Event("file", file=file, update_key=_key(update, context)))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -119,9 +142,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         if update.effective_chat is not None:
             try:
-                await context.bot.send_message(
-                    update.effective_chat.id, say("apology"), parse_mode=ParseMode.HTML
-                )
+                await _sender(context).message(update.effective_chat.id, say("apology"))
             except Exception:
                 log.warning("could not send the apology", exc_info=True)
     else:

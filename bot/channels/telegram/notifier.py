@@ -1,4 +1,4 @@
-"""Delivers the notifications outbox (status changes) to Telegram chats."""
+"""Delivers the outbox (status changes, staff replies, chat replies that could not be sent at once) to Telegram."""
 
 from __future__ import annotations
 
@@ -6,87 +6,72 @@ import asyncio
 import logging
 
 from sqlalchemy import select
-from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from bot.channels.telegram.html import split_html
-from bot.channels.telegram.render import keyboard
+from bot.channels.telegram.sender import Sender, is_transient
+from bot.chat import outbox
 from bot.chat.types import Button
 from bot.storage import Database
-from bot.storage.models import ChatIdentity, Notification, utcnow
+from bot.storage.models import Notification
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
 
 
-def pending(db: Database, channel: str = "telegram", limit: int = 50) -> list[tuple[int, str, str]]:
-    """(id, chat_id, html) of notifications not yet delivered."""
-    with db.session() as s:
-        rows = s.scalars(
-            select(Notification)
-            .where(Notification.channel == channel, Notification.sent_at.is_(None))
-            .where(Notification.attempts < MAX_ATTEMPTS)
-            .order_by(Notification.id)
-            .limit(limit)
-        )
-        return [(n.id, n.chat_id, n.html) for n in rows]
+async def deliver_once(sender: Sender, interval_s: float = 2.0) -> int:
+    """Send what is due, each message from its first undelivered piece; the number of messages completed.
 
-
-def buttons_of(db: Database, ids: list[int]) -> dict[int, list[list[Button]]]:
-    """The button rows stored with these notifications (e.g. the rating of a reply), by id."""
-    if not ids:
-        return {}
-    with db.session() as s:
-        rows = s.execute(select(Notification.id, Notification.buttons).where(Notification.id.in_(ids)))
-        return {
-            i: [[Button(b["label"], b["data"]) for b in row] for row in rows_] for i, rows_ in rows if rows_
-        }
-
-
-def mark(db: Database, note_id: int, error: str = "", blocked: bool = False) -> None:
-    """Record a delivery (or a failed attempt; a blocked bot marks the identity)."""
-    with db.session() as s:
-        n = s.get(Notification, note_id)
-        n.attempts += 1
-        if error:
-            n.last_error = error[:500]
-            if blocked:
-                n.attempts = MAX_ATTEMPTS
-                s.get(ChatIdentity, n.identity_id).blocked = True
-        else:
-            n.sent_at = utcnow()
-
-
-async def deliver_once(bot: Bot, db: Database) -> int:
-    """Send what is pending; the number delivered."""
-    sent = 0
-    notes = await asyncio.to_thread(pending, db)
-    markups = await asyncio.to_thread(buttons_of, db, [n[0] for n in notes])
-    for note_id, chat_id, text in notes:
+    A piece is counted as soon as Telegram took it, so a message interrupted half-way resumes after the last
+    delivered piece and nothing shows twice. A failed message backs off (interval_s · 2^attempts) or, on a
+    permanent error, is given up with its error recorded.
+    """
+    done = 0
+    for note in await asyncio.to_thread(outbox.pending, sender.db, sender.channel):
+        pieces = split_html(note.html)
         try:
-            pieces = split_html(text)
-            for i, piece in enumerate(pieces):
-                markup = keyboard(markups.get(note_id, [])) if i == len(pieces) - 1 else None
-                await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup)
-        except Forbidden as exc:
-            await asyncio.to_thread(mark, db, note_id, str(exc), True)
+            for i in range(note.pieces_sent, len(pieces)):
+                markup = note.buttons if i == len(pieces) - 1 else None
+                await sender.message(note.chat_id, pieces[i], markup)
+                await asyncio.to_thread(outbox.piece_sent, sender.db, note.id, i + 1, i == len(pieces) - 1)
         except TelegramError as exc:
-            log.warning("notification %s not delivered: %s", note_id, exc)
-            await asyncio.to_thread(mark, db, note_id, str(exc))
+            log.warning("notification %s not delivered: %r", note.id, exc)
+            await asyncio.to_thread(
+                outbox.attempt_failed, sender.db, note.id, repr(exc), not is_transient(exc),
+                isinstance(exc, Forbidden), interval_s,
+            )  # fmt: skip
         else:
-            await asyncio.to_thread(mark, db, note_id)
-            sent += 1
-    return sent
+            if note.pieces_sent >= len(pieces):  # nothing left (pieces counted before a crash)
+                await asyncio.to_thread(outbox.piece_sent, sender.db, note.id, len(pieces), True)
+            done += 1
+    return done
 
 
-async def deliver_forever(bot: Bot, db: Database, interval_s: float) -> None:
-    """Poll the outbox every interval until cancelled."""
+async def deliver_forever(sender: Sender, interval_s: float) -> None:
+    """Deliver the outbox every interval until cancelled; errors are logged, never fatal."""
     while True:
         try:
-            await deliver_once(bot, db)
+            await deliver_once(sender, interval_s)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("notification delivery failed")
         await asyncio.sleep(interval_s)
+
+
+# The web chat's poll (bot/channels/web/app.py) reads the same outbox through these three; new code should use
+# bot.chat.outbox directly.
+def pending(db: Database, channel: str = "telegram", limit: int = 50) -> list[tuple[int, str, str]]:
+    """(id, chat_id, html) of the channel's messages due for delivery, oldest first."""
+    return [(n.id, n.chat_id, n.html) for n in outbox.pending(db, channel, limit)]
+
+
+def buttons_of(db: Database, ids: list[int]) -> dict[int, list[list[Button]]]:
+    """The button rows stored with these messages (e.g. the rating of a reply), by id."""
+    with db.session() as s:
+        rows = s.execute(select(Notification.id, Notification.buttons).where(Notification.id.in_(ids)))
+        return {i: [[Button(b["label"], b["data"]) for b in r] for r in rows_] for i, rows_ in rows if rows_}
+
+
+def mark(db: Database, note_id: int) -> None:
+    """Record a message as delivered (whole)."""
+    outbox.piece_sent(db, note_id, 1, True)

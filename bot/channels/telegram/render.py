@@ -1,12 +1,11 @@
-"""Rendering core replies as Telegram messages: HTML pieces and inline keyboards."""
+"""Rendering core replies for Telegram: inline keyboards (HTML pieces: html.py; sending: sender.py)."""
 
 from __future__ import annotations
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import InlineKeyboardButtonLimit, ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import InlineKeyboardButtonLimit
 
-from bot.channels.telegram.html import split_html
-from bot.chat.types import Button, Reply
+from bot.chat.types import Button
 
 
 def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
@@ -20,22 +19,3 @@ def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
     )
-
-
-async def send_replies(
-    bot: Bot, chat_id: int | str, replies: list[Reply], query: CallbackQuery | None = None
-) -> None:
-    """Send each reply (split at 4096, keyboard on the last piece); a toast answers the button press."""
-    answered = False
-    for reply in replies:
-        if reply.toast and query is not None and not answered:
-            await query.answer(reply.toast)
-            answered = True
-        if not reply.html:
-            continue
-        pieces = split_html(reply.html)
-        for i, piece in enumerate(pieces):
-            markup = keyboard(reply.buttons) if i == len(pieces) - 1 else None
-            await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup)
-    if query is not None and not answered:
-        await query.answer()

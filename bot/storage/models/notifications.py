@@ -1,4 +1,4 @@
-"""Outbox of messages to members (status changes, later broadcasts), delivered by the running channel."""
+"""Outbox of messages to members (status changes, replies whose sending failed), delivered by the running channel."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from bot.storage.models.base import Base, UTCDateTime, utcnow
 
 
 class Notification(Base):
-    """A message waiting to be sent (sent_at is set once delivered)."""
+    """A message waiting to be sent: sent_at is set once delivered, failed_at when given up (last_error says why).
+
+    kind: "status" (a status change), "reply" (an answer, receipt or other reply that could not be sent at once).
+    A long message goes out in pieces; pieces_sent counts those already delivered so none is sent twice.
+    """
 
     __tablename__ = "notifications"
     # the web chat polls its own chat's undelivered messages (migration 0602)
@@ -28,5 +32,10 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    pieces_sent: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # back-off after a failed attempt
+    failed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime
+    )  # given up (blocked, bad request, too old)
     # button rows [[{"label", "data"}]] sent with the message (e.g. the member's rating of a reply)
     buttons: Mapped[list | None] = mapped_column(JSON, default=None)

@@ -1,0 +1,99 @@
+"""Processed update keys: each channel update is handled once; keys are kept only while a redelivery can come.
+
+A key is the channel's own idempotency key: for Telegram ``"<bot id>:<update_id>"`` (the bot id is the part of
+the token before the colon), so a new bot token or a restarted id sequence never collides with old keys; for the
+web chat the id the page sends with a message. Keys older than ``KEEP`` are pruned and, if still present, treated
+as unused: Telegram keeps an undelivered update for at most 24 hours and, after a week without updates, starts the
+update_id sequence anew (Bot API, getUpdates/Update docs), so 7 days covers every redelivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.storage import Database
+from bot.storage.models import ProcessedUpdate, utcnow
+
+log = logging.getLogger(__name__)
+KEEP = timedelta(days=7)
+PRUNE_INTERVAL_S = 3600.0
+
+
+def telegram_key(token: str, update_id: int) -> str:
+    """The key of a Telegram update: ``"<bot id>:<update_id>"``, the bot id taken from the token ``"<id>:<secret>"``."""
+    return f"{token.split(':', 1)[0]}:{update_id}"
+
+
+def seen(s: Session, channel: str, key: str, keep: timedelta = KEEP) -> bool:
+    """True if the key was processed within `keep` (an older key no longer counts)."""
+    cutoff = utcnow() - keep
+    return (
+        s.scalar(
+            select(ProcessedUpdate.update_key).where(
+                ProcessedUpdate.channel == channel,
+                ProcessedUpdate.update_key == key,
+                ProcessedUpdate.processed_at >= cutoff,
+            )
+        )
+        is not None
+    )
+
+
+def claim(s: Session, channel: str, key: str, keep: timedelta = KEEP) -> bool:
+    """Mark the key processed in the session's transaction; False if it was already processed within `keep`.
+
+    An expired key that pruning has not removed yet is taken over (its time refreshed), so a restarted id
+    sequence is answered even between two runs of the pruning job. Concurrent claims: one wins (primary key, and
+    the conditional UPDATE matches one row once).
+    """
+    try:
+        with s.begin_nested():
+            s.add(ProcessedUpdate(channel=channel, update_key=key))
+        return True
+    except IntegrityError:
+        pass
+    now = utcnow()
+    taken = s.execute(
+        update(ProcessedUpdate)
+        .where(
+            ProcessedUpdate.channel == channel,
+            ProcessedUpdate.update_key == key,
+            ProcessedUpdate.processed_at < now - keep,
+        )
+        .values(processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1
+
+
+def prune(db: Database, keep: timedelta = KEEP) -> int:
+    """Delete keys processed more than `keep` ago (every channel); the number deleted."""
+    with db.session() as s:
+        result = s.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < utcnow() - keep))
+        return result.rowcount or 0
+
+
+async def prune_forever(db: Database, interval_s: float = PRUNE_INTERVAL_S, keep: timedelta = KEEP) -> None:
+    """Run `prune` every interval until cancelled (a job of `lvzhi serve`); errors are logged, never fatal."""
+    while True:
+        try:
+            removed = await asyncio.to_thread(prune, db, keep)
+            if removed:
+                log.info("pruned %s processed update keys older than %s", removed, keep)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("pruning processed update keys failed")
+        await asyncio.sleep(interval_s)
+
+
+def was_processed(db: Database, channel: str, key: str, keep: timedelta = KEEP) -> bool:
+    """`seen` in a read-only transaction of its own (a channel's early check before any work)."""
+    with db.session() as s:
+        return seen(s, channel, key, keep)
