@@ -109,7 +109,7 @@ class KnowledgeBase:
         best = self.articles.chunks(docs[0], ref.number)
         others = [self.articles.chunks(d, ref.number)[0] for d in docs[1:]]
         passages = [_passage(c, 1.0) for c in best] + [_passage(c, 0.5) for c in others]
-        return RetrievalResult(passages, 1.0, result.terms, article=ref.label)
+        return RetrievalResult(passages, 1.0, result.terms, article=ref.label, cosines=result.cosines)
 
     @cached_property
     def titles(self) -> list[str]:

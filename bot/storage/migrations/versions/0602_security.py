@@ -2,7 +2,7 @@
 index, audit_log.repeats
 
 Revision ID: 0602_security
-Revises: 0501_staff
+Revises: 0601_update_keys
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 import bot.storage.models.base
 
 revision = "0602_security"
-down_revision = "0501_staff"
+down_revision = "0601_update_keys"
 branch_labels = None
 depends_on = None
 
