@@ -15,7 +15,6 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.channels.flood import FloodLimiter
-from bot.channels.telegram.notifier import MAX_ATTEMPTS
 from bot.channels.web import sessions
 from bot.channels.web.client import client_address
 from bot.channels.web.edge import bad_request, json_object
@@ -183,7 +182,7 @@ def take_notes(s, chat_id: str, limit: int = NOTES_PER_POLL) -> list[tuple[str, 
         s.scalars(
             select(Notification)
             .where(Notification.channel == "web", Notification.chat_id == chat_id)
-            .where(Notification.sent_at.is_(None), Notification.attempts < MAX_ATTEMPTS)
+            .where(Notification.sent_at.is_(None), Notification.failed_at.is_(None))
             .order_by(Notification.id)
             .limit(limit)
         )
