@@ -25,13 +25,17 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from bot.knowledge.manifest import Manifest
-from bot.knowledge.vectorstore import VectorStore
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # Chroma is imported only where vectors are read or written (it costs seconds)
+    from langchain_core.embeddings import Embeddings
+
+    from bot.knowledge.vectorstore import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +170,8 @@ class VectorBuilder:
         return report
 
     def _work(self, report: VectorReport) -> None:
+        from bot.knowledge.vectorstore import VectorStore
+
         store = VectorStore(self.index_dir, self.embeddings, identity=self.identity)
         manifest = Manifest(self.index_dir / MANIFEST_FILE, timeout=WRITER_WAIT_S)
         try:
@@ -263,6 +269,8 @@ class VectorsWhenComplete:
                 self._next_check = time.monotonic() + self.recheck_s
                 done, total = vector_status(self.index_dir, self.identity)
                 if total and done == total:
+                    from bot.knowledge.vectorstore import VectorStore
+
                     self._store = VectorStore(self.index_dir, self.embeddings, identity=self.identity)
                 elif not self._told:
                     self._told = True

@@ -9,23 +9,24 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from bot.knowledge import chunking
 from bot.knowledge.background_vectors import PENDING, VectorLock
 from bot.knowledge.chunking import chunk_document
 from bot.knowledge.cleaning import CLEANING_VERSION
-from bot.knowledge.embedding_models import embeddings_for
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.loaders import READERS_VERSION, check_file, load_document
 from bot.knowledge.manifest import FileEntry, Manifest
 from bot.knowledge.report import IngestReport
 from bot.knowledge.types import Chunk, LoadError
-from bot.knowledge.vectorstore import VectorStore
 from bot.settings import Settings
 from bot.textnorm import normalize
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 
@@ -142,14 +143,19 @@ class Ingestor:
                     "后台向量生成进程（PID %s）正在运行，等它结束后再导入…", self._vector_lock.holder()
                 )
                 self._vector_lock.acquire(wait=True)
+            # Imported here: Chroma and the model libraries take seconds to import, and a run that defers the
+            # vectors (or has none) must not pay for them.
+            from bot.knowledge.embedding_models import embeddings_for
+            from bot.knowledge.vectorstore import VectorStore
+
+            if not progress:
+                _quiet_model_loading()
             self.embeddings = embeddings or embeddings_for(settings)
             self.vectors = VectorStore(self.index_dir, self.embeddings)
         self.model = self.vectors.identity if self.vectors else PENDING if self.deferred else NO_VECTORS
         self.lexical = LexicalIndex.open(self.index_dir / "lexical")
         self.manifest = Manifest(self.index_dir / MANIFEST_FILE)
         self.progress = progress
-        if not progress:
-            _quiet_model_loading()
         self.pipeline = pipeline_version()
         self.report = IngestReport()
         self._pending: list[Chunk] = []
