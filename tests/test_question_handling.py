@@ -134,7 +134,7 @@ def test_colloquial_words_find_the_formal_text(answerer) -> None:
         ("？？", "not_a_question"),
         ("asdf qwer", "not_a_question"),
         ("你好", "greeting"),
-        ("谢谢！", "greeting"),
+        ("谢谢！", "thanks"),
         ("第5条", "question"),
         ("<b>提案</b>什么时候截止", "question"),
     ],
@@ -160,3 +160,68 @@ def test_json_carries_the_decision_and_why(answerer) -> None:
     assert (
         declined["declined"] and declined["confidence"] < data["confidence"] and declined["why"] != "证据充分"
     )
+
+
+DAIBIAO_LAW = """中华人民共和国代表法（示例）
+
+第一条 为保证代表依法行使职权，制定本法。
+
+第二条 代表依照法律规定选举产生。
+"""
+
+ZHEJIANG = """浙江省实施《中华人民共和国代表法（示例）》办法
+
+第一条 根据《中华人民共和国代表法》，结合本省实际，制定本办法。
+
+第二条 本省各级人民代表大会代表依法执行代表职务。
+
+第三条 代表应当与原选区选民保持密切联系。
+"""
+
+
+@pytest.fixture(scope="module")
+def law_answerer(tmp_path_factory):
+    """A national law and a province's implementing rules whose title contains the law's name."""
+    from bot.knowledge.ingest import ingest_paths
+    from bot.services import build_services
+    from bot.settings import Settings
+
+    root = tmp_path_factory.mktemp("laws")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "代表法.txt").write_text(DAIBIAO_LAW, encoding="utf-8")
+    (docs / "浙江办法.txt").write_text(ZHEJIANG, encoding="utf-8")
+    (docs / "上海.txt").write_text(SHANGHAI, encoding="utf-8")
+    settings = Settings(_env_file=None, data_dir=root / "data", index_dir=root / "index", dense_index=False)
+    assert ingest_paths([docs], settings, progress=False).ok
+    return build_services(settings).answerer
+
+
+@pytest.mark.parametrize("question", ["代表法第二条", "代表法第2条是怎么规定的", "《代表法》第二条"])
+def test_a_short_name_names_the_law_not_the_rules_that_quote_it(law_answerer, question: str) -> None:
+    answer = law_answerer.answer(question)
+    assert answer.citations[0].title == "中华人民共和国代表法（示例）"
+    assert answer.citations[0].section == "第二条"
+
+
+def test_a_named_law_without_the_article_says_so(law_answerer) -> None:
+    answer = law_answerer.answer("代表法第三条是怎么规定的")  # only the 浙江 rules have a 第三条
+    assert answer.declined and not answer.citations
+    assert "《中华人民共和国代表法（示例）》中没有第三条" in answer.text
+    assert answer.meta["mode"] == "article_missing"
+
+
+def test_every_numeral_form_orders_the_documents_alike(law_answerer) -> None:
+    firsts = {
+        q: (law_answerer.answer(q).citations[0].title, law_answerer.answer(q).text)
+        for q in ("第二条是什么", "第2条是什么", "第２条是什么", "第二條是什麼")
+    }
+    assert len({title for title, _ in firsts.values()}) == 1
+    assert (
+        len({text.split("其他文件中也有这一条")[-1] for q, (_, text) in firsts.items() if "是什么" in q}) == 1
+    )
+
+
+def test_thanks_get_thanks(answerer) -> None:
+    answer = answerer.answer("谢谢！")
+    assert answer.meta["mode"] == "thanks" and "不客气" in answer.text and not answer.citations

@@ -53,7 +53,13 @@ class ExtractiveAnswerer:
         result = self.knowledge.retrieve(question)
         passages = result.passages
         decision = self._decide(question, result)
-        if not passages or not decision.answer:
+        if result.missing_in:  # 「代表法第六十六条」 when the 代表法 has 65 articles
+            text = render_for(
+                "answers/article_missing", traditional, title=result.missing_in, label=result.article
+            )
+            answer = Answer(question, text, True, [], [], traditional=traditional)
+            answer.meta = {"mode": "article_missing", **_decision_meta(decision)}
+        elif not passages or not decision.answer:
             text = render_for("answers/decline", traditional, question=question)
             answer = Answer(question, text, True, [], passages, traditional=traditional)
             answer.meta = {"mode": "declined", **_decision_meta(decision)}

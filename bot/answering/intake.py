@@ -14,6 +14,7 @@ from bot.textnorm import normalize
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _TAG = re.compile(r"<[^>]{0,200}>")
+_THANKS = frozenset(["谢谢", "多谢", "谢谢你", "谢谢您", "感谢", "非常感谢", "thanks", "thankyou", "辛苦了"])
 _GREETINGS = frozenset(
     [
         "你好",
@@ -34,11 +35,6 @@ _GREETINGS = frozenset(
         "中午好",
         "下午好",
         "晚上好",
-        "谢谢",
-        "多谢",
-        "谢谢你",
-        "谢谢您",
-        "感谢",
         "好的",
         "好",
         "嗯",
@@ -62,7 +58,10 @@ def classify(question: str) -> str:
     are Chinese: 「<b>test</b> & <script>」 or a keyboard mash is not something to search).
     """
     words = _words(question)
-    if normalize(words).lower() in _GREETINGS:
+    plain = normalize(words).lower()
+    if plain in _THANKS or plain.replace(" ", "") in _THANKS:
+        return "thanks"
+    if plain in _GREETINGS:
         return "greeting"
     if len(words) < 2 or not _HAN.search(words):
         return "not_a_question"

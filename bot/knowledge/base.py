@@ -9,13 +9,15 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from bot.answering.types import Passage
-from bot.knowledge.analysis import warm_up
+from bot.knowledge.analysis import BIGRAM_PREFIX, question_terms, warm_up
 from bot.knowledge.articles import ArticleIndex, find_article_ref, title_match
 from bot.knowledge.lexical import LexicalIndex
+from bot.knowledge.lexicon import formalize
 from bot.knowledge.retrieval import HybridRetriever, RetrievalResult, RetrievalWeights
 from bot.knowledge.scope import question_scope, scope_factors
 from bot.knowledge.types import Chunk
 from bot.settings import Settings
+from bot.textnorm import normalize
 
 SCOPE_POOL = 30  # passages re-ranked by scope (the retriever's candidates)
 TITLE_MATCH = 0.6  # share of a named title's character bigrams a document title must have to be the one named
@@ -93,23 +95,52 @@ class KnowledgeBase:
             return result
         docs = self.articles.documents_with(ref.number)
         if ref.title_hint:
-            titles = {d: self.articles.chunks(d, ref.number)[0].title for d in docs}
-            named = [d for d in docs if title_match(ref.title_hint, titles[d]) >= TITLE_MATCH]
-            if not named and any(
-                title_match(ref.title_hint, c.title) >= TITLE_MATCH for c in self.lexical.chunks.values()
-            ):
-                return result  # the named document has no such article
-            docs = named or docs
+            named_title = self._named_title(ref.title_hint)
+            if named_title is not None:
+                docs = [d for d in docs if self._title_of(d) == named_title]
+                if not docs:  # the named document has no such article: say so, never another law's article
+                    return RetrievalResult([], 0.0, result.terms, article=ref.label, missing_in=named_title)
         if not docs:
             return result
-        rank = {}
-        for position, passage in enumerate(result.passages):
-            rank.setdefault(passage.doc, position)
-        docs.sort(key=lambda d: (rank.get(d, len(result.passages)), d))
+        docs.sort(key=self._article_order(question, ref))
         best = self.articles.chunks(docs[0], ref.number)
         others = [self.articles.chunks(d, ref.number)[0] for d in docs[1:]]
         passages = [_passage(c, 1.0) for c in best] + [_passage(c, 0.5) for c in others]
         return RetrievalResult(passages, 1.0, result.terms, article=ref.label, cosines=result.cosines)
+
+    def _title_of(self, doc_id: str) -> str:
+        return self._doc_titles[doc_id]
+
+    @cached_property
+    def _doc_titles(self) -> dict[str, str]:
+        return {c.doc_id: c.title for c in self.lexical.chunks.values()}
+
+    def _named_title(self, hint: str) -> str | None:
+        """The title a question's document words name (「代表法」, 《信访工作条例》), or None.
+
+        Among titles that contain enough of the words, the one that ends with them wins (「…代表法」 over 「…代表法》办法」),
+        then the closest match, then the shortest title.
+        """
+        norm = normalize(hint)
+        scored = [
+            (normalize(t).rstrip("）)").endswith(norm), title_match(hint, t), -len(t), t)
+            for t in self.titles
+            if title_match(hint, t) >= TITLE_MATCH
+        ]
+        return max(scored)[-1] if scored else None
+
+    def _article_order(self, question: str, ref):
+        """Sort key of the documents that have the asked article: by how well the rest of the question matches them.
+
+        The rest is the question without its article reference, so 第5条, 第五条 and 第５条 order alike; with no
+        content words left (「第五条是什么」) the order is the documents' ids.
+        """
+        rest = question.replace(ref.label, " ")
+        rank: dict[str, int] = {}
+        if any(not t.startswith(BIGRAM_PREFIX) for t in question_terms(formalize(rest))):
+            for position, passage in enumerate(self.retriever.search(rest, SCOPE_POOL).passages):
+                rank.setdefault(passage.doc, position)
+        return lambda d: (rank.get(d, SCOPE_POOL), d)
 
     @cached_property
     def titles(self) -> list[str]:

@@ -102,7 +102,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--index", type=Path, default=None, metavar="DIR", help="知识库索引目录")
     check.set_defaults(func=run_check)
     parser = subparsers.add_parser(
-        "ingest", help="把文档导入知识库", description="把文档（txt/md/html/docx/pdf）导入知识库"
+        "ingest",
+        help="把文档导入知识库",
+        description="把文档（txt/md/html/docx/doc/wps/pdf/ofd 及扫描图片）导入知识库",
     )
     add_ingest_arguments(parser)
     parser.set_defaults(func=run_ingest)
@@ -122,7 +124,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the top-level ingest.py."""
     parser = argparse.ArgumentParser(
-        prog="ingest.py", description="把文档（txt/md/html/docx/pdf）导入履职助手知识库"
+        prog="ingest.py",
+        description="把文档（txt/md/html/docx/doc/wps/pdf/ofd 及扫描图片）导入履职助手知识库",
     )
     add_ingest_arguments(parser)
     args = parser.parse_args(argv)

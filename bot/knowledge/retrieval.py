@@ -50,6 +50,9 @@ class RetrievalResult:
     evidence: float  # 0..1; low means the knowledge base hardly speaks of the question
     terms: dict[str, float] = field(default_factory=dict)  # the weighted query terms, synonyms included
     article: str = ""  # set when the question names an article (第5条): the passages are that article, whole
+    missing_in: str = (
+        ""  # the title of the named document that has no such article (the passages are then empty)
+    )
     penalty: float = 1.0  # scope penalty of the best passage (another place's or body's rule: below 1)
     cosines: dict[str, float] = field(
         default_factory=dict
