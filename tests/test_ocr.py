@@ -231,6 +231,15 @@ def test_ingest_report_names_documents_read_by_ocr(tmp_path: Path) -> None:
     assert len(report.added) == 2
     assert report.ocr == [doc_id for doc_id in report.added if doc_id.endswith(".png")]
     assert "其中 1 个文件经文字识别（OCR）导入，请核对原文" in report.summary_zh()
+    # a quote from the scan is marked as read by OCR, in the JSON and in the answer
+    from bot.services import build_services
+
+    answer = build_services(settings).answerer.answer("视察中发现的重大问题怎么处理？")
+    assert answer.citations and answer.citations[0].doc.endswith(".png")
+    assert answer.citations[0].to_json()["ocr"] is True
+    assert "此段来自扫描件的文字识别" in answer.text
+    other = build_services(settings).answerer.answer("提案应当一事一案吗？")
+    assert other.citations[0].to_json()["ocr"] is False and "文字识别" not in other.text
 
 
 def test_report_summary_without_ocr_has_no_ocr_line() -> None:

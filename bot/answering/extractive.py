@@ -77,11 +77,14 @@ class ExtractiveAnswerer:
                     q.passage.section,
                     q.passage.text,
                     "".join(q.sentences),
+                    ocr=self._from_ocr(q.passage.chunk_id),
                 )
                 for q in quotes
             ]
             body = "\n".join(
-                render_for("answers/quote", traditional, quote=c.quote, label=c.label()) for c in citations
+                render_for("answers/quote", traditional, quote=c.quote, label=c.label())
+                + (render_for("answers/ocr_note", traditional) if c.ocr else "")
+                for c in citations
             )
             text = render_for("answers/extractive", traditional, quotes=body)
             others = [p.title for p in passages if result.article and p.doc != passages[0].doc]
@@ -103,6 +106,10 @@ class ExtractiveAnswerer:
         if result.article and top is not None:
             return Decision(True, 1.0, values, f"问题指明了{result.article}")
         return decide(values, threshold=self.settings.decline_confidence)
+
+    def _from_ocr(self, chunk_id: str) -> bool:
+        chunk = self.knowledge.chunk(chunk_id)
+        return bool(chunk is not None and chunk.ocr)
 
     def _article_quotes(self, passages: list[Passage]) -> list[_Quote]:
         """A named article, whole: every chunk of the first document's article, in order."""

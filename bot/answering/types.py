@@ -37,6 +37,7 @@ class Citation:
     section: str
     text: str  # the full passage text
     quote: str = ""  # the sentences of the passage that the answer quotes
+    ocr: bool = False  # the passage comes from a scan read by OCR (its words may differ from the original)
 
     def label(self) -> str:
         """Human-readable reference: 《title》 section."""
@@ -44,7 +45,13 @@ class Citation:
 
     def to_json(self) -> dict:
         """The JSON shape used by `lvzhi ask --json`."""
-        return {"doc": self.doc, "title": self.title, "section": self.section, "text": self.text}
+        return {
+            "doc": self.doc,
+            "title": self.title,
+            "section": self.section,
+            "text": self.text,
+            "ocr": self.ocr,
+        }
 
 
 @dataclass

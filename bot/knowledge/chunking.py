@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.types import Chunk, Document
 
-CHUNKER_VERSION = "4"  # bump when chunking changes: ingest then re-chunks every file
+CHUNKER_VERSION = "5"  # bump when chunking changes: ingest then re-chunks every file
 TARGET_CHARS = 160  # a speech chunk closes at the first sentence end past this length...
 MAX_CHARS = 280  # ...and never grows past this by adding another sentence
 MIN_TAIL_CHARS = 50  # a shorter remainder of a paragraph joins the chunk before it
@@ -317,6 +317,14 @@ def chunk_document(doc: Document) -> list[Chunk]:
     for ordinal, (path, text) in enumerate(pieces):
         section = " > ".join(path)
         chunks.append(
-            Chunk(chunk_id(doc.doc_id, ordinal, text), doc.doc_id, doc.title, section, text.strip(), ordinal)
+            Chunk(
+                chunk_id(doc.doc_id, ordinal, text),
+                doc.doc_id,
+                doc.title,
+                section,
+                text.strip(),
+                ordinal,
+                ocr=bool(doc.meta.get("ocr_pages")),
+            )
         )
     return chunks

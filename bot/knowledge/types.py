@@ -27,6 +27,7 @@ class Chunk:
     section: str  # section path joined with " > "
     text: str  # original text of the chunk
     ordinal: int  # position in the document
+    ocr: bool = False  # the document was read by OCR: its words may differ from the original
 
     def index_text(self) -> str:
         """Text the indexes see: title and section give context to short chunks."""
