@@ -225,3 +225,13 @@ def test_every_numeral_form_orders_the_documents_alike(law_answerer) -> None:
 def test_thanks_get_thanks(answerer) -> None:
     answer = answerer.answer("谢谢！")
     assert answer.meta["mode"] == "thanks" and "不客气" in answer.text and not answer.citations
+
+
+def test_emoji_and_markup_do_not_change_the_answer(answerer) -> None:
+    from bot.answering.intake import searchable
+
+    assert searchable("代表任期几年？😀👍🏻") == "代表任期几年？"
+    assert searchable("<b>北京</b>的代表建议&amp;答复") == "北京 的代表建议&答复"
+    plain = answerer.answer("北京的代表建议多长时间内要答复？")
+    decorated = answerer.answer("北京的代表建议多长时间内要答复？😀🙏")
+    assert [c.chunk_id for c in decorated.citations] == [c.chunk_id for c in plain.citations]

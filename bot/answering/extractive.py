@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from bot.answering.decision import Decision, decide, signals
-from bot.answering.intake import classify
+from bot.answering.intake import classify, searchable
 from bot.answering.types import Answer, Citation, Passage
 from bot.knowledge.analysis import analyze, question_terms
 from bot.knowledge.base import KnowledgeBase
@@ -50,7 +50,7 @@ class ExtractiveAnswerer:
         if kind != "question":  # markup, emoji, a greeting: never a quote
             text = render_for(f"answers/{kind}", traditional)
             return Answer(question, text, True, traditional=traditional, meta={"mode": kind})
-        result = self.knowledge.retrieve(question)
+        result = self.knowledge.retrieve(searchable(question))
         passages = result.passages
         decision = self._decide(question, result)
         if result.missing_in:  # 「代表法第六十六条」 when the 代表法 has 65 articles

@@ -66,3 +66,17 @@ def classify(question: str) -> str:
     if len(words) < 2 or not _HAN.search(words):
         return "not_a_question"
     return "question"
+
+
+def searchable(question: str) -> str:
+    """The question as it is searched: markup tags, emoji and other pictographs removed, spaces collapsed.
+
+    「代表任期几年？😀」 is searched as 「代表任期几年？」: a smiley must not change which passage answers.
+    """
+    plain = _TAG.sub(" ", html.unescape(question))
+    kept = "".join(
+        " " if unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") or 0xFE00 <= ord(ch) <= 0xFE0F else ch
+        for ch in plain
+        if ch != "\u200d"
+    )
+    return re.sub(r"\s+", " ", kept).strip()
