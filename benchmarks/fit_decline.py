@@ -29,8 +29,6 @@ sys.path.insert(0, str(REPO))
 
 from bot.answering.decision import DENSE_FEATURES, FEATURES, MODEL_FILE, feature_row, signals  # noqa: E402
 from bot.answering.evaluation import load_items  # noqa: E402
-from bot.knowledge.analysis import question_terms  # noqa: E402
-from bot.knowledge.lexicon import formalize  # noqa: E402
 
 TRAIN = [
     ("regulations", "eval/regulations_tune.jsonl"),
@@ -56,9 +54,8 @@ def collect(index_dirs: dict[str, Path], sets: list[tuple[str, str]]) -> list[di
         for item in load_items(_path(name)):
             result = kb.retrieve(item.q)
             top = result.passages[0] if result.passages else None
-            own = question_terms(formalize(item.q), kb.weights.bigram)
             values = signals(
-                item.q, own, kb.lexical.idf, result.evidence, result.penalty, top, result.cosines
+                item.q, result.own, kb.lexical.idf, result.evidence, result.penalty, top, result.cosines
             )
             rows.append(
                 {"set": name, "label": 1.0 if item.gold else 0.0, "article": bool(result.article), **values}

@@ -22,11 +22,7 @@ def load_template(name: str) -> str:
 
 def render(name: str, /, **variables: object) -> str:
     """Render prompts/<name> with $variables; a missing variable raises MissingVariable."""
-    template = string.Template(load_template(name))
-    try:
-        return template.substitute(variables)
-    except KeyError as exc:
-        raise MissingVariable(f"prompt {name!r} needs variable {exc.args[0]!r}") from exc
+    return render_for(name, False, **variables)
 
 
 def render_for(name: str, /, traditional: bool, **variables: object) -> str:

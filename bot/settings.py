@@ -45,7 +45,6 @@ class Settings(BaseSettings):
     bigram_weight: float = 0.5
     synonym_weight: float = 0.4
     answer_type_weight: float = 0.4
-    decline_threshold: float = 0.1  # (earlier rule) evidence below this declined; now see decline_confidence
     decline_confidence: float | None = (
         None  # confidence below this declines; None: the fitted model's threshold
     )

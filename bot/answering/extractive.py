@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from bot.answering.decision import Decision, decide, signals
 from bot.answering.intake import classify, searchable
 from bot.answering.types import Answer, Citation, Passage
-from bot.knowledge.analysis import analyze, question_terms
+from bot.knowledge.analysis import analyze
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.chunking import sentence_spans
-from bot.knowledge.lexicon import formalize
 from bot.knowledge.retrieval import answer_type_bonus
 from bot.prompts import render, render_for
 from bot.settings import Settings
@@ -99,9 +98,14 @@ class ExtractiveAnswerer:
     def _decide(self, question: str, result) -> Decision:
         """The calibrated decision; a named article that exists is always answered."""
         top = result.passages[0] if result.passages else None
-        own = question_terms(formalize(question), self.knowledge.weights.bigram)
         values = signals(
-            question, own, self.knowledge.lexical.idf, result.evidence, result.penalty, top, result.cosines
+            question,
+            result.own,
+            self.knowledge.lexical.idf,
+            result.evidence,
+            result.penalty,
+            top,
+            result.cosines,
         )
         if result.article and top is not None:
             return Decision(True, 1.0, values, f"问题指明了{result.article}")

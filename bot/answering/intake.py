@@ -45,10 +45,14 @@ _GREETINGS = frozenset(
 )
 
 
+def _plain(text: str) -> str:
+    """The text with HTML entities decoded and markup tags replaced by spaces."""
+    return _TAG.sub(" ", html.unescape(text))
+
+
 def _words(text: str) -> str:
     """Letters, digits and Han characters of the text, markup and entities removed."""
-    plain = _TAG.sub(" ", html.unescape(text))
-    return "".join(ch for ch in plain if unicodedata.category(ch)[0] in "LN")
+    return "".join(ch for ch in _plain(text) if unicodedata.category(ch)[0] in "LN")
 
 
 def classify(question: str) -> str:
@@ -73,10 +77,9 @@ def searchable(question: str) -> str:
 
     「代表任期几年？😀」 is searched as 「代表任期几年？」: a smiley must not change which passage answers.
     """
-    plain = _TAG.sub(" ", html.unescape(question))
     kept = "".join(
         " " if unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") or 0xFE00 <= ord(ch) <= 0xFE0F else ch
-        for ch in plain
+        for ch in _plain(question)
         if ch != "\u200d"
     )
     return re.sub(r"\s+", " ", kept).strip()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from bot.campaigns import service
+from bot.periodic import run_every
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -20,14 +20,10 @@ def sync_once(db: Database) -> dict[str, list[int]]:
 
 async def run_forever(db: Database, interval_s: float = CHECK_INTERVAL_S) -> None:
     """Run sync_once every interval until cancelled; errors are logged, never fatal."""
-    while True:
-        try:
-            changed = await asyncio.to_thread(sync_once, db)
-            for status, ids in changed.items():
-                if ids:
-                    log.info("征集活动状态更新为 %s：%s", status, ids)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("campaign status job failed")
-        await asyncio.sleep(interval_s)
+
+    def report(changed: dict[str, list[int]]) -> None:
+        for status, ids in changed.items():
+            if ids:
+                log.info("征集活动状态更新为 %s：%s", status, ids)
+
+    await run_every(interval_s, lambda: sync_once(db), report, "campaign status job")

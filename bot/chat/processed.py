@@ -9,7 +9,6 @@ update_id sequence anew (Bot API, getUpdates/Update docs), so 7 days covers ever
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.periodic import run_every
 from bot.storage import Database
 from bot.storage.models import ProcessedUpdate, utcnow
 
@@ -81,16 +81,12 @@ def prune(db: Database, keep: timedelta = KEEP) -> int:
 
 async def prune_forever(db: Database, interval_s: float = PRUNE_INTERVAL_S, keep: timedelta = KEEP) -> None:
     """Run `prune` every interval until cancelled (a job of `lvzhi serve`); errors are logged, never fatal."""
-    while True:
-        try:
-            removed = await asyncio.to_thread(prune, db, keep)
-            if removed:
-                log.info("pruned %s processed update keys older than %s", removed, keep)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("pruning processed update keys failed")
-        await asyncio.sleep(interval_s)
+
+    def report(removed: int) -> None:
+        if removed:
+            log.info("pruned %s processed update keys older than %s", removed, keep)
+
+    await run_every(interval_s, lambda: prune(db, keep), report, "pruning processed update keys")
 
 
 def was_processed(db: Database, channel: str, key: str, keep: timedelta = KEEP) -> bool:

@@ -64,13 +64,18 @@ def find_article_ref(question: str) -> ArticleRef | None:
     number = numeral_value(m.group(1))
     if not number:
         return None
-    quoted = _TITLE_QUOTED.search(text)
+    quoted = quoted_titles(text)
     if quoted:
-        hint = quoted.group(1)
+        hint = quoted[0]
     else:
         before = re.split(r"[，,。？?！!；;：:\s]", text[: m.start()])[-1]
         hint = _HINT_NOISE.sub("", before).rstrip("的中里")
     return ArticleRef(number, m.group(0), hint if len(_HAN.findall(hint)) >= 2 else "")
+
+
+def quoted_titles(text: str) -> list[str]:
+    """The document titles a text quotes in 《》 (or 〈〉, <>), in order."""
+    return _TITLE_QUOTED.findall(text)
 
 
 def _bigrams(text: str) -> set[str]:

@@ -99,14 +99,16 @@ class KnowledgeBase:
             if named_title is not None:
                 docs = [d for d in docs if self._title_of(d) == named_title]
                 if not docs:  # the named document has no such article: say so, never another law's article
-                    return RetrievalResult([], 0.0, result.terms, article=ref.label, missing_in=named_title)
+                    return replace(
+                        result, passages=[], evidence=0.0, article=ref.label, missing_in=named_title
+                    )
         if not docs:
             return result
         docs.sort(key=self._article_order(question, ref))
         best = self.articles.chunks(docs[0], ref.number)
         others = [self.articles.chunks(d, ref.number)[0] for d in docs[1:]]
         passages = [_passage(c, 1.0) for c in best] + [_passage(c, 0.5) for c in others]
-        return RetrievalResult(passages, 1.0, result.terms, article=ref.label, cosines=result.cosines)
+        return replace(result, passages=passages, evidence=1.0, article=ref.label)
 
     def _title_of(self, doc_id: str) -> str:
         return self._doc_titles[doc_id]
@@ -145,7 +147,7 @@ class KnowledgeBase:
     @cached_property
     def titles(self) -> list[str]:
         """The distinct document titles of the knowledge base."""
-        return sorted({c.title for c in self.lexical.chunks.values()})
+        return sorted(set(self._doc_titles.values()))
 
     def _scoped(self, question: str, result: RetrievalResult, k: int) -> RetrievalResult:
         """Passages re-ranked by the question's place, body and named document; the evidence follows the best one.

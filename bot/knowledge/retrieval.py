@@ -49,6 +49,9 @@ class RetrievalResult:
     passages: list[Passage]
     evidence: float  # 0..1; low means the knowledge base hardly speaks of the question
     terms: dict[str, float] = field(default_factory=dict)  # the weighted query terms, synonyms included
+    own: dict[str, float] = field(
+        default_factory=dict
+    )  # the question's own terms (no synonyms), as the evidence uses
     article: str = ""  # set when the question names an article (第5条): the passages are that article, whole
     missing_in: str = (
         ""  # the title of the named document that has no such article (the passages are then empty)
@@ -139,4 +142,4 @@ class HybridRetriever:
             score += self.weights.answer_type * answer_type_bonus(question, chunk.text)
             ranked.append(Passage(cid, chunk.doc_id, chunk.title, chunk.section, chunk.text, round(score, 4)))
         ranked.sort(key=lambda p: (-p.score, p.chunk_id))
-        return RetrievalResult(ranked[:k], self.evidence(own, top), terms, cosines=dict(dense))
+        return RetrievalResult(ranked[:k], self.evidence(own, top), terms, own=own, cosines=dict(dense))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from bot.knowledge.articles import quoted_titles
 from bot.textnorm import normalize
 
 PLACES_FILE = Path(__file__).resolve().parent / "data" / "places.txt"
@@ -74,7 +75,7 @@ def question_scope(question: str, titles: list[str]) -> Scope:
     norm = normalize(question)
     candidates = set(known_places()) | {p for p in map(title_place, titles) if p}
     places = frozenset(p for p in candidates if p in norm)
-    quoted = re.findall(r"[《〈<]([^》〉>]{2,60})[》〉>]", norm)
+    quoted = quoted_titles(norm)
     names = tuple(quoted) + tuple(m.group(0) for m in _DOC_NAME.finditer(norm) if len(m.group(0)) >= 3)
     return Scope(places, frozenset(bodies(norm)), names)
 

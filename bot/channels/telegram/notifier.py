@@ -5,15 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import select
 from telegram.error import Forbidden, TelegramError
 
 from bot.channels.telegram.html import split_html
 from bot.channels.telegram.sender import Sender, is_transient
 from bot.chat import outbox
-from bot.chat.types import Button
-from bot.storage import Database
-from bot.storage.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +52,3 @@ async def deliver_forever(sender: Sender, interval_s: float) -> None:
         except Exception:
             log.exception("notification delivery failed")
         await asyncio.sleep(interval_s)
-
-
-# The web chat's poll (bot/channels/web/app.py) reads the same outbox through these three; new code should use
-# bot.chat.outbox directly.
-def pending(db: Database, channel: str = "telegram", limit: int = 50) -> list[tuple[int, str, str]]:
-    """(id, chat_id, html) of the channel's messages due for delivery, oldest first."""
-    return [(n.id, n.chat_id, n.html) for n in outbox.pending(db, channel, limit)]
-
-
-def buttons_of(db: Database, ids: list[int]) -> dict[int, list[list[Button]]]:
-    """The button rows stored with these messages (e.g. the rating of a reply), by id."""
-    with db.session() as s:
-        rows = s.execute(select(Notification.id, Notification.buttons).where(Notification.id.in_(ids)))
-        return {i: [[Button(b["label"], b["data"]) for b in r] for r in rows_] for i, rows_ in rows if rows_}
-
-
-def mark(db: Database, note_id: int) -> None:
-    """Record a message as delivered (whole)."""
-    outbox.piece_sent(db, note_id, 1, True)

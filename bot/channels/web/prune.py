@@ -12,6 +12,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.web.sessions import drop_notifications
+from bot.periodic import run_every
 from bot.storage.models import Base, ChatIdentity, ChatTurn, FlowState, ProcessedUpdate, WebSession, utcnow
 
 log = logging.getLogger(__name__)
@@ -93,16 +94,18 @@ async def prune_job(app):
 
     services = app[SERVICES]
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(services.settings.prune_interval_s)
-            try:
-                counts = await asyncio.to_thread(prune_now, services.db, services.settings)
-                if any(counts.values()):
-                    log.info("pruned %s", counts)
-            except Exception:
-                log.exception("pruning failed")
+    def report(counts: dict[str, int]) -> None:
+        if any(counts.values()):
+            log.info("pruned %s", counts)
 
-    task = asyncio.create_task(loop())
+    task = asyncio.create_task(
+        run_every(
+            services.settings.prune_interval_s,
+            lambda: prune_now(services.db, services.settings),
+            report,
+            "pruning",
+            wait_first=True,
+        )
+    )
     yield
     task.cancel()
