@@ -78,9 +78,16 @@ def quoted_titles(text: str) -> list[str]:
     return _TITLE_QUOTED.findall(text)
 
 
-def _bigrams(text: str) -> set[str]:
-    han = "".join(_HAN.findall(normalize(text)))
-    return {han[i : i + 2] for i in range(len(han) - 1)} or set(han)
+@lru_cache(maxsize=8192)
+def normalized_title(text: str) -> str:
+    """normalize() of a title or a title hint, remembered: the same titles are compared at every article question."""
+    return normalize(text)
+
+
+@lru_cache(maxsize=8192)
+def _bigrams(text: str) -> frozenset[str]:
+    han = "".join(_HAN.findall(normalized_title(text)))
+    return frozenset(han[i : i + 2] for i in range(len(han) - 1)) or frozenset(han)
 
 
 def title_match(hint: str, title: str) -> float:

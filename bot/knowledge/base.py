@@ -10,14 +10,13 @@ from langchain_core.embeddings import Embeddings
 
 from bot.answering.types import Passage
 from bot.knowledge.analysis import BIGRAM_PREFIX, question_terms, warm_up
-from bot.knowledge.articles import ArticleIndex, find_article_ref, title_match
+from bot.knowledge.articles import ArticleIndex, find_article_ref, normalized_title, title_match
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.lexicon import formalize
 from bot.knowledge.retrieval import HybridRetriever, RetrievalResult, RetrievalWeights
 from bot.knowledge.scope import question_scope, scope_factors
 from bot.knowledge.types import Chunk
 from bot.settings import Settings
-from bot.textnorm import normalize
 
 SCOPE_POOL = 30  # passages re-ranked by scope (the retriever's candidates)
 TITLE_MATCH = 0.6  # share of a named title's character bigrams a document title must have to be the one named
@@ -97,7 +96,7 @@ class KnowledgeBase:
         if ref.title_hint:
             named_title = self._named_title(ref.title_hint)
             if named_title is not None:
-                docs = [d for d in docs if self._title_of(d) == named_title]
+                docs = [d for d in docs if self._doc_titles[d] == named_title]
                 if not docs:  # the named document has no such article: say so, never another law's article
                     return replace(
                         result, passages=[], evidence=0.0, article=ref.label, missing_in=named_title
@@ -110,9 +109,6 @@ class KnowledgeBase:
         passages = [_passage(c, 1.0) for c in best] + [_passage(c, 0.5) for c in others]
         return replace(result, passages=passages, evidence=1.0, article=ref.label)
 
-    def _title_of(self, doc_id: str) -> str:
-        return self._doc_titles[doc_id]
-
     @cached_property
     def _doc_titles(self) -> dict[str, str]:
         return {c.doc_id: c.title for c in self.lexical.chunks.values()}
@@ -123,11 +119,12 @@ class KnowledgeBase:
         Among titles that contain enough of the words, the one that ends with them wins (「…代表法」 over 「…代表法》办法」),
         then the closest match, then the shortest title.
         """
-        norm = normalize(hint)
+        norm = normalized_title(hint)
+        matches = ((t, title_match(hint, t)) for t in self.titles)
         scored = [
-            (normalize(t).rstrip("）)").endswith(norm), title_match(hint, t), -len(t), t)
-            for t in self.titles
-            if title_match(hint, t) >= TITLE_MATCH
+            (normalized_title(t).rstrip("）)").endswith(norm), share, -len(t), t)
+            for t, share in matches
+            if share >= TITLE_MATCH
         ]
         return max(scored)[-1] if scored else None
 
