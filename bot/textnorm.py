@@ -37,6 +37,14 @@ def to_traditional_display(text: str) -> str:
     return _s2tw().convert(text)
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
+def without_whitespace(text: str) -> str:
+    """The text with every whitespace character (spaces, tabs, line breaks, ideographic spaces) removed."""
+    return _WHITESPACE.sub("", text)
+
+
 def to_half_width(text: str) -> str:
     """Turn full-width letters, digits and spaces into half-width ones."""
     return text.translate(_WIDTH)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from bot.knowledge.types import Chunk, Document
+from bot.textnorm import without_whitespace
 
 CHUNKER_VERSION = "5"  # bump when chunking changes: ingest then re-chunks every file
 TARGET_CHARS = 160  # a speech chunk closes at the first sentence end past this length...
@@ -151,10 +152,6 @@ def _is_title_line(line: str, nxt: str | None) -> bool:
     return not any(p in line for p in "。！？；")
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 def is_note_line(line: str) -> bool:
     """A line of the 题注: a date with an act of adoption (通过, 批准, 修正 …), or a line wholly in brackets."""
     bare = line.strip()
@@ -185,7 +182,9 @@ def _front_matter(lines: list[str], title: str) -> tuple[list[str], list[str], l
     for line in lines[:first]:
         if is_note_line(line) or (notes and not others and not _is_title_line(line, "") and len(line) <= 200):
             notes.append(line)
-        elif _squash(line) == _squash(title) or (_is_title_line(line, "") and not others):
+        elif without_whitespace(line) == without_whitespace(title) or (
+            _is_title_line(line, "") and not others
+        ):
             titles.append(line)
         else:
             others.append(line)
@@ -211,7 +210,7 @@ def _blocks(doc: Document) -> list[_Block]:
     if (
         not titles
         and lines
-        and _squash(lines[0]) == _squash(doc.title)
+        and without_whitespace(lines[0]) == without_whitespace(doc.title)
         and heading_level(lines[0]) is None
         and _is_bare_heading(lines[0])
     ):

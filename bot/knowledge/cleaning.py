@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.textnorm import to_simplified
+from bot.textnorm import to_simplified, without_whitespace
 
 CLEANING_VERSION = "2"
 
@@ -116,19 +116,15 @@ def _is_trailer_section(simple: str) -> bool:
     return bare in _TRAILER_SECTION
 
 
-def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 def _is_preview_line(first: str, rest: list[str]) -> bool:
     """A leading 'summary' line ending in ... that repeats the beginning of the text."""
     stripped = first.rstrip()
     if not stripped.endswith(("...", "…", "。。。")):
         return False
-    head = _compact(stripped.rstrip(".…。"))
+    head = without_whitespace(stripped.rstrip(".…。"))
     if len(head) < 10:
         return False
-    following = _compact("".join(rest))[: len(head) + 50]
+    following = without_whitespace("".join(rest))[: len(head) + 50]
     return following.startswith(head[: max(10, len(head) - 5)])
 
 
@@ -162,10 +158,10 @@ def _drop_title_repeats(lines: list[str]) -> list[str]:
     content = [line for line in lines if line]
     if not content or len(content[0]) > _TITLE_LIKE_MAX * 2:
         return lines
-    title, seen, out = _compact(content[0]), False, []
+    title, seen, out = without_whitespace(content[0]), False, []
     in_head = True
     for line in lines:
-        if in_head and line and _compact(line) == title:
+        if in_head and line and without_whitespace(line) == title:
             if seen:
                 continue
             seen = True

@@ -7,7 +7,6 @@ that article in their section path. Chunks longer than the size limit are listed
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +21,7 @@ from bot.knowledge.chunking import (
 from bot.knowledge.loaders import load_document
 from bot.knowledge.manifest import Manifest
 from bot.knowledge.types import LoadError
-
-_WS = re.compile(r"\s+")
+from bot.textnorm import without_whitespace
 
 
 @dataclass
@@ -62,10 +60,6 @@ def document_articles(text: str) -> list[tuple[str, str]]:
     return [(label, "\n".join(lines)) for label, lines in articles if label]
 
 
-def _squash(text: str) -> str:
-    return _WS.sub("", text)
-
-
 def check_document(manifest: Manifest, doc_id: str, title: str, source: str) -> DocumentCoverage:
     """Compare one document's articles in its file with its chunks in the index."""
     report = DocumentCoverage(doc_id, title, source)
@@ -83,10 +77,10 @@ def check_document(manifest: Manifest, doc_id: str, title: str, source: str) -> 
     for section, texts in indexed.items():
         label = section.rsplit(" > ", 1)[-1]
         if heading_level(label) == ARTICLE_LEVEL:
-            by_label[label].append(_squash("".join(texts)))
+            by_label[label].append(without_whitespace("".join(texts)))
     for label, text in document_articles(doc.text):
         report.articles.append(label)
-        if _squash(text) not in by_label.get(label, []):
+        if without_whitespace(text) not in by_label.get(label, []):
             report.not_intact.append(label)
     return report
 

@@ -24,7 +24,7 @@ from bot.knowledge.cleaning import guess_title, is_junk_line, normalize_spaces
 from bot.knowledge.encoding import decode_text
 from bot.knowledge.html_lines import Line, render_lines
 from bot.knowledge.types import Extracted, LoadError
-from bot.textnorm import to_simplified
+from bot.textnorm import to_simplified, without_whitespace
 
 _DROP_TAGS = (
     "script",
@@ -239,23 +239,24 @@ def _is_edge_chrome(line: Line) -> bool:
     )
 
 
-def _compact(text: str) -> str:
-    return "".join(text.split())
-
-
 def _trim_edges(lines: list[Line], title: str | None) -> list[str]:
     """Drop page furniture before the first and after the last line of body text."""
     prose = [i for i, line in enumerate(lines) if _is_prose(line)]
     first, last = (prose[0], prose[-1]) if prose else (len(lines), len(lines) - 1)  # no prose: all is "head"
     head = lines[:first]
     title_at = next(
-        (i for i, line in enumerate(head) if title and _compact(line.text) == _compact(title)), None
+        (
+            i
+            for i, line in enumerate(head)
+            if title and without_whitespace(line.text) == without_whitespace(title)
+        ),
+        None,
     )
     if title_at is not None:
         head = head[title_at + 1 :]  # before the headline: breadcrumbs, banners, columns
     kept_head = [line.text for line in head if not _is_edge_chrome(line)]
     if title:
-        kept_head = [text for text in kept_head if _compact(text) != _compact(title)]
+        kept_head = [text for text in kept_head if without_whitespace(text) != without_whitespace(title)]
     tail: list[str] = []
     for line in lines[last + 1 :]:
         simple = to_simplified(line.text).lower().lstrip("【[（(·• ")
@@ -273,11 +274,13 @@ def _headline(root: etree._Element, lines: list[Line], title_parts: list[str]) -
     """The page's headline: an h1/h2 that carries the main part of <title>; else an h1/h2 of the content before
     its first paragraph; else a content line equal to a part of <title>; else the longest part of <title> (the
     document's title is longer than the site's name in "标题_站名" / "标题 - 栏目 - 站名")."""
-    main_part = _compact(max(title_parts, key=len)) if title_parts else ""
+    main_part = without_whitespace(max(title_parts, key=len)) if title_parts else ""
     headings = [(h, normalize_spaces(h.text_content())) for h in root.iter("h1", "h2")]
     headings = [(h, t) for h, t in headings if 2 <= len(t) <= 100 and not is_junk_line(t)]
     for _, text in headings:
-        if main_part and (main_part in _compact(text) or _compact(text) in main_part and len(text) > 4):
+        if main_part and (
+            main_part in without_whitespace(text) or without_whitespace(text) in main_part and len(text) > 4
+        ):
             return text
     first_prose = next((i for i, line in enumerate(lines) if _is_prose(line)), len(lines))
     head_blocks = {line.block for line in lines[:first_prose]}
@@ -286,7 +289,7 @@ def _headline(root: etree._Element, lines: list[Line], title_parts: list[str]) -
             return text
     for part in sorted(title_parts, key=len, reverse=True):
         for line in lines[:first_prose]:
-            if _compact(line.text) == _compact(part):
+            if without_whitespace(line.text) == without_whitespace(part):
                 return line.text
     return max(title_parts, key=len) if title_parts else None
 
@@ -310,8 +313,8 @@ def load_html(data: bytes, path: Path) -> Extracted:
     all_lines, lines = _content_lines(root, body, index)
     title = _headline(root, lines, title_parts)
     texts = _trim_edges(lines, title)
-    in_page = title and any(_compact(line.text) == _compact(title) for line in all_lines)
-    if in_page and texts and _compact(texts[0]) != _compact(title):
+    in_page = title and any(without_whitespace(line.text) == without_whitespace(title) for line in all_lines)
+    if in_page and texts and without_whitespace(texts[0]) != without_whitespace(title):
         texts.insert(0, title)  # the headline opens the text once, wherever the page puts it
     text = "\n".join(texts)
     return Extracted(text, title or guess_title(text, path.stem))

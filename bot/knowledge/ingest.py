@@ -23,7 +23,7 @@ from bot.knowledge.manifest import FileEntry, Manifest
 from bot.knowledge.report import IngestReport
 from bot.knowledge.types import Chunk, LoadError
 from bot.settings import Settings
-from bot.textnorm import normalize
+from bot.textnorm import normalize, without_whitespace
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -58,7 +58,7 @@ def _copy_last(path: Path) -> tuple[bool, str]:
 
 def text_fingerprint(text: str) -> str:
     """sha256 of a document's text after normalisation (script, width, whitespace): equal for duplicate files."""
-    return hashlib.sha256(re.sub(r"\s+", "", normalize(text)).encode("utf-8")).hexdigest()
+    return hashlib.sha256(without_whitespace(normalize(text)).encode("utf-8")).hexdigest()
 
 
 _NOTES_FILE = re.compile(r"^(readme|sources|license|licence|changelog)\b", re.IGNORECASE)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from bot.knowledge.cleaning import is_heading_start, normalize_spaces
+from bot.textnorm import without_whitespace
 
 # Share of the page height at the top and at the bottom where headers, footers and page numbers sit. Word's
 # default header/footer distance is 1.25 cm and GB/T 9704-2012 puts page numbers 7 mm below a 35 mm margin,
@@ -90,7 +91,7 @@ def _band(line: TextLine, page: PageText) -> str | None:
 def _repeat_key(text: str) -> str:
     """Text compared across pages: without spaces, with digits as '#' (page numbers, dates of issue change);
     a heading (第2章 …) keeps its digits, so that chapters opening two pages are never taken for a header."""
-    compact = re.sub(r"\s+", "", text)
+    compact = without_whitespace(text)
     return compact if is_heading_start(compact) else re.sub(r"\d+", "#", compact)
 
 
