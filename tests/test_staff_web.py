@@ -58,7 +58,9 @@ def _click(driver, element_id: str) -> None:
     """Click a button or link that loads a new page, and wait until the new page has replaced the old one."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 10).until(staleness_of(old))
+    WebDriverWait(driver, 30).until(staleness_of(old))
+    # on a busy machine the new page may still be loading (or a redirect may follow): wait until it has settled
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def _apply_filters(driver) -> None:
