@@ -7,8 +7,8 @@ import re
 
 import pytest
 import requests
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 from web_fixtures import serve_web_app
@@ -54,11 +54,29 @@ def _receipts(driver) -> list[str]:
     return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#queue a.receipt")]
 
 
+def _replaced(old):
+    """Wait condition: the element's document is gone. Chromium reports a node of a replaced document either as stale
+    or, while the new page commits, as "Node with given id does not belong to the document"; both mean replaced."""
+
+    def check(_driver) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def _click(driver, element_id: str) -> None:
     """Click a button or link that loads a new page, and wait until the new page has replaced the old one."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 30).until(staleness_of(old))
+    WebDriverWait(driver, 30).until(_replaced(old))
     # on a busy machine the new page may still be loading (or a redirect may follow): wait until it has settled
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -105,7 +123,7 @@ def test_staff_pages_in_chromium(site, browser, database):
     browser.get(f"{site}/staff/?type=proposal")
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.LINK_TEXT, ta).click()
-    WebDriverWait(browser, 10).until(staleness_of(old))
+    WebDriverWait(browser, 30).until(_replaced(old))
     assert browser.find_element(By.ID, "status").text == "提交"
     assert "老旧小区居民上下楼困难" in browser.page_source
     _click(browser, "act-accept")
