@@ -1,8 +1,9 @@
-"""Prompt templates and reply texts, kept as files in prompts/ with strict named variables."""
+"""Prompt templates and reply texts: catalogues of named templates in prompts/<area>.toml, with strict variables."""
 
 from __future__ import annotations
 
 import string
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,11 +14,28 @@ class MissingVariable(KeyError):
     """A template was rendered without one of its variables."""
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=16)
+def load_catalogue(area: str) -> dict[str, str]:
+    """All templates of prompts/<area>.toml as {name: text} (issue 10: one catalogue per area).
+
+    Raises FileNotFoundError for an unknown area and tomllib.TOMLDecodeError for a malformed catalogue."""
+    with (PROMPTS_DIR / f"{area}.toml").open("rb") as fh:
+        data = tomllib.load(fh)
+    return {key: str(text).rstrip("\n") for key, text in data.items()}
+
+
 def load_template(name: str) -> str:
-    """The raw text of prompts/<name> (".txt" is added when the name has no suffix)."""
-    path = PROMPTS_DIR / (name if Path(name).suffix else f"{name}.txt")
-    return path.read_text(encoding="utf-8").rstrip("\n")
+    """The raw text of template `name`: "<area>/<key>" is key in prompts/<area>.toml; a name without "/" is one of
+    the language-model prompts in prompts/llm.toml. A ".txt" or ".html" suffix is ignored. Raises KeyError when the
+    catalogue has no such template."""
+    stem = name.removesuffix(".txt").removesuffix(".html")
+    area, _, key = stem.partition("/")
+    if not key:
+        area, key = "llm", stem
+    catalogue = load_catalogue(area)
+    if key not in catalogue:
+        raise KeyError(f"prompts/{area}.toml has no template {key!r}")
+    return catalogue[key]
 
 
 def render(name: str, /, **variables: object) -> str:

@@ -1,4 +1,4 @@
-"""The campaign report as plain text for the terminal, from prompts/campaigns/report_*.txt."""
+"""The campaign report as plain text for the terminal, from the report_* templates of prompts/campaigns.toml."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Member-facing texts from prompts/replies/*.txt, rendered as Telegram-HTML with variables escaped."""
+"""Member-facing texts from the prompts/replies.toml catalogue, rendered as Telegram-HTML with variables escaped."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from bot.prompts import render_for
 
 
 def say(template: str, /, traditional: bool = False, **variables: object) -> str:
-    """Render prompts/replies/<name>.txt; variables are HTML-escaped unless their name ends in _html.
+    """Render template <name> of prompts/replies.toml; variables are HTML-escaped unless their name ends in _html.
 
     With traditional=True the template's own words are in Traditional characters (a member who writes Traditional);
     the variables (a document's quote, title, section) are put in unchanged.

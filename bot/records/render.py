@@ -1,4 +1,4 @@
-"""Plain-text rendering of a score report, line by line, from prompts/records/ templates."""
+"""Plain-text rendering of a score report, line by line, from the prompts/records.toml catalogue."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def _db_call(request: web.Request, fn, *args):
 
 
 def web_page(name: str, /, **variables: object) -> str:
-    """Render prompts/staff/web/<name>.html (variables escaped unless their name ends in _html)."""
+    """Render template web/<name> of prompts/staff.toml (variables escaped unless their name ends in _html)."""
     from html import escape
 
     safe = {k: (str(v) if k.endswith("_html") else escape(str(v), quote=True)) for k, v in variables.items()}
