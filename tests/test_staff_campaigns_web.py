@@ -373,7 +373,7 @@ async def test_serve_attaches_its_telegram_bot_for_broadcasts(bot_services, data
 
 def test_answers_are_paged() -> None:
     from bot.campaigns.report import AnswerRow, CampaignReport
-    from bot.staff.campaign_view import ANSWERS_PER_PAGE, answers_html
+    from bot.channels.web.staff.campaign_view import ANSWERS_PER_PAGE, answers_html
 
     rows = [AnswerRow(f"ZJ-2026-{n:04d}", "2026-05-01 09:00", "2026-05-01", "委员", "经济界", "其他",
                       f"意见{n}", "", "提交") for n in range(1, 121)]  # fmt: skip

@@ -66,7 +66,7 @@ async def start(app: Application) -> None:
     await app.initialize()
     menu = [BotCommand(c, say(f"cmd_{c}")) for c in COMMANDS]
     await app.bot_data["sender"].call(lambda: app.bot.set_my_commands(menu))
-    from bot.staff.telegram_menu import set_staff_menus
+    from bot.channels.telegram.staff_menu import set_staff_menus
 
     await set_staff_menus(app.bot, services, COMMANDS)  # staff chats also list /queue and /reg
     await app.start()

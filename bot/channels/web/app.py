@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.channels.flood import FloodLimiter
 from bot.channels.web import sessions
 from bot.channels.web.client import client_address
+from bot.channels.web.context import SERVICES, secure_cookies
 from bot.channels.web.edge import bad_request, json_object
 from bot.chat.texts import say
 from bot.chat.types import Button, ChatRef, Event, Reply
@@ -26,7 +27,6 @@ from bot.storage.models import Notification, utcnow
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "lvzhi_web"
-SERVICES = web.AppKey("services", object)
 FLOOD = web.AppKey("flood", FloodLimiter)
 FLOOD_ADDR = web.AppKey("flood_addr", FloodLimiter)
 END_SESSIONS = "/logout"  # the chat command that ends every web session of the member
@@ -39,13 +39,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-
-
-def secure_cookies(settings) -> bool:
-    """LVZHI_COOKIE_SECURE, or by default whether LVZHI_PUBLIC_URL is an https address."""
-    if settings.cookie_secure is not None:
-        return bool(settings.cookie_secure)
-    return str(settings.public_url or "").lower().startswith("https://")
 
 
 @web.middleware
@@ -228,7 +221,7 @@ def build_web_app(services) -> web.Application:
     app.router.add_get("/api/notifications", notifications)
     app.router.add_static("/static/", STATIC)
     from bot.channels.web.prune import prune_job
-    from bot.staff.web import add_staff_pages
+    from bot.channels.web.staff.pages import add_staff_pages
 
     add_staff_pages(app)  # /staff/…: login, review queue, items, audit log, overdue, regulations
     app.cleanup_ctx.append(prune_job)

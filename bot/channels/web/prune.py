@@ -90,7 +90,7 @@ def prune_now(db, settings) -> dict[str, int]:
 
 async def prune_job(app):
     """aiohttp cleanup context: prune every LVZHI_PRUNE_INTERVAL_S seconds while the server runs."""
-    from bot.channels.web.app import SERVICES
+    from bot.channels.web.context import SERVICES
 
     services = app[SERVICES]
 

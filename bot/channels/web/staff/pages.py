@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.channels.web.app import SERVICES, secure_cookies
 from bot.channels.web.client import client_address
+from bot.channels.web.context import SERVICES, secure_cookies, services_of
 from bot.channels.web.edge import form_data
 from bot.prompts import render
 from bot.staff import audit, sessions
@@ -39,11 +39,6 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
     "Referrer-Policy": "same-origin",
 }
-
-
-def services_of(request: web.Request):
-    """The shared Services of the running web server."""
-    return request.config_dict[SERVICES]
 
 
 def _db_call(request: web.Request, fn, *args):
@@ -204,7 +199,7 @@ async def _to_index(request: web.Request) -> web.StreamResponse:
 
 def add_staff_pages(app: web.Application) -> web.Application:
     """Mount the staff pages under /staff/ on the web server; the sub-app, for more staff routes."""
-    from bot.staff import web_campaigns, web_items, web_tools
+    from bot.channels.web.staff import campaigns, items, tools
 
     staff_app = web.Application()
     settings = app[SERVICES].settings
@@ -215,9 +210,9 @@ def add_staff_pages(app: web.Application) -> web.Application:
     staff_app.router.add_post("/login", login)
     staff_app.router.add_post("/logout", logout)
     staff_app.router.add_static("/static/", STATIC)
-    web_items.add_routes(staff_app)
-    web_tools.add_routes(staff_app)
-    web_campaigns.add_routes(staff_app)
+    items.add_routes(staff_app)
+    tools.add_routes(staff_app)
+    campaigns.add_routes(staff_app)
     app.router.add_get("/staff", _to_index)
     app.add_subapp("/staff/", staff_app)
     return staff_app

@@ -7,8 +7,8 @@ from html import escape
 
 from bot.campaigns import charts, service
 from bot.campaigns.report import CampaignReport
+from bot.channels.web.staff.pages import web_page
 from bot.staff.texts import t
-from bot.staff.web import web_page
 
 ANSWERS_PER_PAGE = 50
 STATES = ("pending", "sending", "sent", "failed", "blocked", "unknown")

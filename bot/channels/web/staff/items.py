@@ -11,12 +11,12 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from bot.channels.web.edge import positive_int
+from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.staff import offer_flags, review
 from bot.staff.accounts import StaffError
 from bot.staff.item_view import member_label, when
 from bot.staff.queue import QueueFilter, queue, sectors
 from bot.staff.texts import t
-from bot.staff.web import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.storage.models import Attachment, Submission
 from bot.suggestions.types import catalog
 

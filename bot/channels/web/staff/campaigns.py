@@ -16,10 +16,11 @@ from bot.campaigns import report, service
 from bot.campaigns.models import Campaign, CampaignDelivery
 from bot.campaigns.service import CampaignError
 from bot.channels.web.edge import positive_int
+from bot.channels.web.staff import campaign_view
+from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.exports.writers import csv_chunks, write_xlsx
-from bot.staff import audit, campaign_view
+from bot.staff import audit
 from bot.staff.texts import t
-from bot.staff.web import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.storage.models import Submission, utcnow
 
 CHUNK = 64 * 1024

@@ -10,11 +10,11 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.channels.web.edge import positive_int
+from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.staff import audit, overdue, regs
 from bot.staff.accounts import StaffError
 from bot.staff.export import csv_stream
 from bot.staff.texts import t
-from bot.staff.web import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.suggestions.service import TIMEZONE
 
 PER_PAGE = 50
