@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from opencc import OpenCC
@@ -60,9 +61,31 @@ def to_traditional(text: str) -> str:
     return _s2t().convert(text)
 
 
-def normalize(text: str) -> str:
-    """The form every index and query uses: Simplified, half-width letters and digits."""
+# Passage text -> its normalised form, as stored by the lexical index at ingest (registered when an index is
+# opened or extended). A pure cache: a text missing here is normalised afresh, so correctness never depends on it.
+_STORED: dict[str, str] = {}
+
+
+def remember_normalized(pairs: Iterable[tuple[str, str]]) -> None:
+    """Register (text, normalize(text)) pairs computed at ingest, so that questions never convert passages again.
+
+    Answering compares the question with up to 30 candidate passages (answer type, place, body); converting them
+    with OpenCC at every question was most of the server's CPU time (issue 9 profile)."""
+    _STORED.update(pairs)
+
+
+@lru_cache(maxsize=16384)
+def _normalize_now(text: str) -> str:
     return to_simplified(to_half_width(text))
+
+
+def normalize(text: str) -> str:
+    """The form every index and query uses: Simplified, half-width letters and digits.
+
+    Passages are looked up in the forms stored at ingest; other texts (questions, titles) are converted once and
+    remembered (an LRU cache of 16,384 texts)."""
+    stored = _STORED.get(text)
+    return stored if stored is not None else _normalize_now(text)
 
 
 def is_traditional(text: str) -> bool:

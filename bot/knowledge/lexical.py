@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
 from bot.knowledge.analysis import analyze_chunk, query_terms
 from bot.knowledge.types import Chunk
+from bot.textnorm import normalize, remember_normalized
 
 K1 = 1.2
 B = 0.75
@@ -49,6 +50,7 @@ class LexicalIndex:
             for line in fh:
                 chunk = Chunk(**json.loads(line))
                 index.chunks[chunk.chunk_id] = chunk
+        remember_normalized((c.text, c.norm) for c in index.chunks.values() if c.norm)
         meta_path, postings = index.directory / "vocab.json", index.directory / "postings.npz"
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
         if meta.get("version") != FORMAT_VERSION or meta.get("ids") != list(index.chunks):
@@ -116,8 +118,11 @@ class LexicalIndex:
         self._load_terms()
         assert self._terms is not None
         for chunk in chunks:
+            if not chunk.norm:  # normalised once here, at ingest, and stored with the chunk (issue 9)
+                chunk = replace(chunk, norm=normalize(chunk.text))
             self.chunks[chunk.chunk_id] = chunk
             self._terms[chunk.chunk_id] = self._term_ids(chunk)
+        remember_normalized((c.text, c.norm) for c in chunks if c.norm)
         self._dirty = True
 
     def remove_docs(self, doc_ids: set[str]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Protocol
 
 from bot.answering.types import Passage
@@ -75,15 +74,9 @@ def asked_answer_types(question: str) -> set[str]:
     return asked
 
 
-@lru_cache(maxsize=65536)
-def _normalized(text: str) -> str:
-    """normalize() of a passage, remembered: the same candidates come back question after question."""
-    return normalize(text)
-
-
 def answer_type_bonus(question: str, text: str) -> float:
     """1 for each answer shape the question asks for and the text has (a count with its measure, an 'X 是')."""
-    nq, nt = normalize(question), _normalized(text)
+    nq, nt = normalize(question), normalize(text)
     bonus = 0.0
     m = _QUANTITY_Q.search(nq)
     if m and not _TIME_Q.search(nq):

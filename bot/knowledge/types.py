@@ -28,6 +28,15 @@ class Chunk:
     text: str  # original text of the chunk
     ordinal: int  # position in the document
     ocr: bool = False  # the document was read by OCR: its words may differ from the original
+    norm: str = field(default="", compare=False, repr=False)  # normalize(text), computed once when indexed
+
+    def normalized(self) -> str:
+        """normalize(text): the form stored at ingest, or computed now for a chunk from an older index."""
+        if self.norm:
+            return self.norm
+        from bot.textnorm import normalize
+
+        return normalize(self.text)
 
     def index_text(self) -> str:
         """Text the indexes see: title and section give context to short chunks."""

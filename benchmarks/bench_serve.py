@@ -1,0 +1,212 @@
+"""Benchmark: one `lvzhi serve` answering web-chat questions from concurrent members on loopback.
+
+Builds a knowledge base of the ten shared regulations in a temporary data directory (SQLite), starts `lvzhi serve`
+(web chat only) as a subprocess, and for each concurrency level lets that many simulated members (one cookie jar each)
+ask questions from eval/regulations_check.jsonl one after another. Prints, per level: questions answered, answered/s,
+p50/p95 of the reply time (ms), and the server's CPU time per answered question (ms, from /proc/<pid>/stat utime+stime);
+at the end the server's peak RSS (VmHWM, MiB). `--profile N` instead answers N questions in-process through the same
+Assistant under cProfile and prints where the time goes.
+
+    python benchmarks/bench_serve.py [--levels 1 10 50] [--questions 300] [--profile 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+WARM_UP = ["提案的截止时间是什么时候？", "你好", "委员怎么请假？"]
+
+
+def questions() -> list[str]:
+    """The check-set questions (answerable and not), in file order."""
+    path = ROOT / "eval" / "regulations_check.jsonl"
+    return [json.loads(line)["q"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of process `pid` in seconds (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def peak_rss_mib(pid: int) -> float:
+    """VmHWM of process `pid` in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def build_env(data_dir: Path) -> dict[str, str]:
+    """Environment of the server and the ingest: a private data directory, no Telegram, flood limits out of the way."""
+    env = dict(os.environ)
+    env.update(
+        LVZHI_DATA_DIR=str(data_dir), ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1",
+        LVZHI_FLOOD_MAX_EVENTS="100000", LVZHI_FLOOD_MAX_PER_ADDRESS="1000000", OMP_WAIT_POLICY="passive",
+    )  # fmt: skip
+    env.pop("LVZHI_TELEGRAM_TOKEN", None)
+    env.pop("LVZHI_DATABASE_URL", None)
+    return env
+
+
+async def member(session, url: str, asks: list[str], times: list[float]) -> None:
+    """One member asking `asks` in turn; appends each reply time (s)."""
+    for i, q in enumerate(asks):
+        t0 = time.perf_counter()
+        async with session.post(url, json={"text": q, "id": f"b{id(asks)}-{i}"}) as resp:
+            body = await resp.json()
+            if resp.status != 200 or not body.get("replies"):
+                raise RuntimeError(f"HTTP {resp.status}: {body}")
+        times.append(time.perf_counter() - t0)
+
+
+async def level(port: int, pid: int, members: int, total: int, qs: list[str]) -> dict:
+    """Run `members` concurrent members asking `total` questions in all; the figures of this level."""
+    import aiohttp
+
+    per = max(1, total // members)
+    url = f"http://127.0.0.1:{port}/api/message"
+    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in range(members)]
+    try:
+        for s in sessions:  # open each member's web session before measuring
+            async with s.post(url, json={"text": "你好"}) as resp:
+                await resp.read()
+        times: list[float] = []
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        await asyncio.gather(
+            *(
+                member(s, url, [qs[(k * per + i) % len(qs)] for i in range(per)], times)
+                for k, s in enumerate(sessions)
+            )
+        )
+        wall, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+    finally:
+        for s in sessions:
+            await s.close()
+    times.sort()
+    return {
+        "members": members, "answered": len(times), "per_s": len(times) / wall,
+        "p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))],
+        "cpu_ms": 1000 * cpu / len(times),
+    }  # fmt: skip
+
+
+def wait_ready(port: int, proc: subprocess.Popen, timeout_s: float = 300) -> None:
+    """Until the server accepts connections (or exits, which raises)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"lvzhi serve exited with {proc.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError("lvzhi serve did not start")
+
+
+def run_server(args: argparse.Namespace, data_dir: Path, qs: list[str]) -> None:
+    """Start `lvzhi serve` and measure each concurrency level."""
+    env = build_env(data_dir)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--no-telegram", "--port", str(port)], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_ready(port, proc)
+        print(
+            f"{'members':>8} {'answered':>9} {'answered/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms/question':>16}"
+        )
+        for n in args.levels:
+            r = asyncio.run(level(port, proc.pid, n, args.questions, qs))
+            print(
+                f"{r['members']:>8} {r['answered']:>9} {r['per_s']:>11.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f}"
+                f" {r['cpu_ms']:>16.2f}"
+            )
+        print(f"peak RSS of lvzhi serve: {peak_rss_mib(proc.pid):.0f} MiB")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def run_profile(n: int, data_dir: Path, qs: list[str]) -> None:
+    """Answer `n` questions in-process through the Assistant (as the web chat does) and print a profile."""
+    os.environ.update(build_env(data_dir))
+    from bot.chat.types import ChatRef, Event
+    from bot.services import build_services
+
+    services = build_services()
+    assistant = services.assistant
+    ref = ChatRef("web", "bench", "bench", "网页用户")
+    for i, q in enumerate(WARM_UP):  # load the indexes and the model before measuring
+        assistant.handle(ref, Event("text", q, update_key=f"w{os.getpid()}-{i}"))
+    for label in ("first time (query vectors computed)", "asked again (query vectors remembered)"):
+        t0, w0 = time.process_time(), time.perf_counter()
+        for i, q in enumerate(qs):
+            assistant.handle(ref, Event("text", q, update_key=f"c{os.getpid()}-{label[:5]}-{i}"))
+        cpu, wall = time.process_time() - t0, time.perf_counter() - w0
+        print(
+            f"in-process, {len(qs)} questions {label}: CPU {1000 * cpu / len(qs):.2f} ms/question (all threads), "
+            f"wall {1000 * wall / len(qs):.2f} ms"
+        )
+    profile = cProfile.Profile()
+    profile.enable()
+    for i in range(n):
+        assistant.handle(ref, Event("text", qs[i % len(qs)], update_key=f"p{os.getpid()}-{i}"))
+    profile.disable()
+    pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+        os.environ.get("BENCH_FILTER", ""), 30
+    )
+
+
+def main() -> None:
+    """Command line: see the module docstring."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--levels", type=int, nargs="+", default=[1, 10, 50])
+    ap.add_argument("--questions", type=int, default=300, help="questions per level")
+    ap.add_argument("--profile", type=int, default=0, help="profile N in-process questions instead")
+    ap.add_argument("--data-dir", type=Path, help="reuse a data directory (its index is built when missing)")
+    args = ap.parse_args()
+    qs = questions()
+    with tempfile.TemporaryDirectory(prefix="lvzhi-bench-serve-") as tmp:
+        data_dir = args.data_dir or Path(tmp)
+        if not (data_dir / "index").exists():
+            env = build_env(data_dir) | {"LVZHI_VECTORS_IN_BACKGROUND": "false"}  # vectors before measuring
+            subprocess.run(
+                [sys.executable, "ingest.py", str(SHARED / "corpus" / "regulations")], cwd=ROOT, env=env, check=True,
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+        if args.profile:
+            run_profile(args.profile, data_dir, qs)
+        else:
+            run_server(args, data_dir, qs)
+
+
+if __name__ == "__main__":
+    main()
