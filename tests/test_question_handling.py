@@ -235,3 +235,37 @@ def test_emoji_and_markup_do_not_change_the_answer(answerer) -> None:
     plain = answerer.answer("北京的代表建议多长时间内要答复？")
     decorated = answerer.answer("北京的代表建议多长时间内要答复？😀🙏")
     assert [c.chunk_id for c in decorated.citations] == [c.chunk_id for c in plain.citations]
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [("委员年度履职报告要写多少字？", "字"), ("每年要参加多少学时的培训", "学时"), ("几天内要答复", "天"),
+     ("听证会每人发多少补贴", "元"), ("最多去几个人", "人"), ("提案的截止时间是什么时候", None)],
+)  # fmt: skip
+def test_the_unit_a_question_asks_in(question: str, unit: str | None) -> None:
+    from bot.knowledge.retrieval import asked_unit
+
+    assert asked_unit(question) == unit
+
+
+def test_a_number_in_an_answering_unit_counts() -> None:
+    from bot.knowledge.retrieval import has_unit_answer
+
+    assert has_unit_answer("天", "应当自交办之日起十五日内答复")  # 日 answers 几天
+    assert has_unit_answer("人", "代表人数不得超过5人")
+    assert has_unit_answer("学时", "每年培训不少于40课时")
+    assert not has_unit_answer("字", "应当自交办之日起三个月内答复代表")
+    assert not has_unit_answer("天", "代表要求辞去代表职务的，应当书面提出")
+
+
+def test_a_quantity_no_passage_gives_is_declined(answerer) -> None:
+    """The passages share the question's words (代表建议, 答复) but none gives a count in 字: decline, say why."""
+    answer = answerer.answer("上海的代表建议答复要写多少字？")
+    assert answer.declined and not answer.citations
+    assert answer.meta["signals"]["unit_miss"] == 1.0 and "字" in answer.meta["why"]
+    assert not answerer.answer("上海的代表建议几个月内要答复？").declined  # 三个月 answers it
+
+
+def test_a_named_thing_no_passage_names_is_declined(answerer) -> None:
+    answer = answerer.answer("上海的代表建议通过哪个网上系统提交？")
+    assert answer.declined and answer.meta["signals"]["thing_miss"] == 1.0

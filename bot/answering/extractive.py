@@ -11,7 +11,7 @@ from bot.answering.types import Answer, Citation, Passage
 from bot.knowledge.analysis import analyze
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.chunking import sentence_spans
-from bot.knowledge.retrieval import answer_type_bonus
+from bot.knowledge.retrieval import answer_type_bonus, asked_thing, asked_unit, has_thing, has_unit_answer
 from bot.prompts import render, render_for
 from bot.settings import Settings
 from bot.textnorm import is_traditional
@@ -20,6 +20,9 @@ MAX_CITATIONS = 2
 SECOND_PASSAGE_RATIO = 0.85  # a second passage is quoted only when it scores nearly as well as the first
 MAX_QUOTE_CHARS = 220  # the quote from one passage stays short enough to read on a phone
 MAX_QUESTION_CHARS = 500
+UNIT_PASSAGES = (
+    3  # a quantity question declines when none of this many best passages has a number in its unit
+)
 
 
 @dataclass
@@ -109,6 +112,16 @@ class ExtractiveAnswerer:
         )
         if result.article and top is not None:
             return Decision(True, 1.0, values, f"问题指明了{result.article}")
+        unit = asked_unit(question)
+        if unit is not None and not any(
+            has_unit_answer(unit, p.text) for p in result.passages[:UNIT_PASSAGES]
+        ):
+            # 「要写多少字」 with no passage giving a count in 字: whatever the passages share with the question, they do
+            # not hold what it asks (checked on every labelled set: no answerable question is declined by this).
+            return Decision(False, 0.0, values | {"unit_miss": 1.0}, f"文档中没有问题所问的数量（{unit}）")
+        thing = asked_thing(question)
+        if thing is not None and not any(has_thing(thing, p.text) for p in result.passages[:UNIT_PASSAGES]):
+            return Decision(False, 0.0, values | {"thing_miss": 1.0}, f"文档中没有问题所问的{thing}")
         return decide(values, threshold=self.settings.decline_confidence)
 
     def _from_ocr(self, chunk_id: str) -> bool:

@@ -74,6 +74,76 @@ def asked_answer_types(question: str) -> set[str]:
     return asked
 
 
+# The unit a "how many" question names (多少天, 几个人, 多少学时) and the units that answer it in a document (天 is
+# answered by 日 and 工作日, 人 by 名 and 位). A question may name a unit no passage has: then nothing answers it.
+_UNIT_GROUPS = (
+    "天日",
+    "工作日",
+    "年",
+    "月",
+    "周星期",
+    "小时学时课时",
+    "人名位",
+    "字",
+    "元块",
+    "次",
+    "页",
+    "票",
+    "岁",
+    "篇",
+    "件",
+    "项",
+)
+_ASKED_UNIT = re.compile(
+    r"(?:多少|几)(?:个)?(工作日|学时|课时|小时|星期|万元|[天日年月周人名位字元块次页票岁篇件项])"
+    r"|(?:多少|几)(钱|补贴|经费|费用)"
+)
+
+
+def asked_unit(question: str) -> str | None:
+    """The unit a quantity question asks in (「多少学时」 → 学时, 「几天」 → 天, 「多少补贴」 → 元), else None."""
+    m = _ASKED_UNIT.search(normalize(question))
+    if m is None:
+        return None
+    return m.group(1) or "元"
+
+
+def _unit_alternatives(unit: str) -> list[str]:
+    for group in _UNIT_GROUPS:
+        if unit in group:
+            if group in ("天日", "周星期", "人名位", "元块"):
+                return [*group] if group != "周星期" else ["周", "星期"]
+            if group == "小时学时课时":
+                return ["小时", "学时", "课时"]
+            return [group]
+    return [unit.removeprefix("万")]
+
+
+def has_unit_answer(unit: str, text: str) -> bool:
+    """Whether the text has a number in the asked unit or one that answers it (「二十日」 answers 「几天」)."""
+    alternatives = "|".join(map(re.escape, _unit_alternatives(unit)))
+    return re.search(rf"{_NUMBER}[多余]?(?:个)?(?:{alternatives})", normalize(text)) is not None
+
+
+# A question after a named thing (「哪个网上系统」「热线电话是多少」) is answered only by a passage that names one.
+_THINGS = re.compile(
+    r"系统|平台|网站|网址|电话|热线|邮箱|电子信箱|地址|公众号|客户端|小程序|APP", re.IGNORECASE
+)
+_WH = re.compile(r"哪|什么|多少|啥")
+
+
+def asked_thing(question: str) -> str | None:
+    """The kind of named thing a question asks for (系统, 平台, 电话, 地址 …), or None."""
+    norm = normalize(question)
+    m = _THINGS.search(norm)
+    return m.group(0).upper() if m and _WH.search(norm) else None
+
+
+def has_thing(thing: str, text: str) -> bool:
+    """Whether the text names a thing of that kind (the word itself occurs)."""
+    return thing in normalize(text).upper()
+
+
 def answer_type_bonus(question: str, text: str) -> float:
     """1 for each answer shape the question asks for and the text has (a count with its measure, an 'X 是')."""
     nq, nt = normalize(question), normalize(text)
