@@ -4,8 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False
-if ! command -v lvzhi >/dev/null 2>&1 || ! python3 -c "import bot.settings" >/dev/null 2>&1; then
-  bash scripts/setup.sh
-fi
-python3 ingest.py knowledge/ --prune
-exec lvzhi serve "$@"
+source scripts/lib.sh
+bash scripts/setup.sh  # quick when nothing changed: packages present, the venv installed from this pyproject.toml
+"$VENV/bin/python" ingest.py knowledge/ --prune
+exec "$VENV/bin/lvzhi" serve "$@"

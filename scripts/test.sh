@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
-# The test command: starts a throwaway PostgreSQL on loopback (if installed), runs ruff and the whole pytest suite.
+# The test command: sets up what the tests need (the main job's set-up, then the Debian packages and the Python test
+# tools only the tests use, into .venv), starts a throwaway PostgreSQL on loopback, runs ruff and the pytest suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+[ -x "$VENV/bin/lvzhi" ] || bash scripts/setup.sh
+need_apt=()
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)  # llama-cpp-python (dev extra) builds llama.cpp from source
+command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need_apt+=(fonts-wqy-zenhei)  # draws the scans OCR tests read
+apt_install "${need_apt[@]}"
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
+pip_once dev -e ".[dev]"
+export PATH="$PWD/$VENV/bin:$PATH"
 
 export HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 PG_PORT="${LVZHI_TEST_PG_PORT:-55432}"
@@ -32,4 +47,4 @@ fi
 
 ruff check .
 ruff format --check .
-python3 -m pytest "$@"
+python -m pytest "$@"
