@@ -176,3 +176,33 @@ def test_attendance_into_duty_record_by_rule_table(database):
         assert [(x.rule_id, str(x.points)) for x in lines["乙"]] == [("HD-04", "0")]
         assert [(x.rule_id, str(x.points)) for x in lines["丙"]] == [("HD-05", "-1")]
         assert s.scalar(select(func.count()).select_from(ActivityInvitee)) == 3
+
+
+def test_call_for_opinions_after_the_activity(database):
+    from bot.activities.opinions import open_call
+    from bot.campaigns.models import Campaign
+
+    assistant = Assistant(database, answerer=None)
+    with database.session() as s:
+        m = _members(s)
+        a = _activity(s)
+        with pytest.raises(service.ActivityError, match="开始后才能征集意见"):
+            open_call(s, a, utcnow() + timedelta(days=7), "xiaoli")
+        a.starts_at, a.ends_at = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=1)
+        a.rsvp_deadline = a.starts_at
+        campaign, queued = open_call(s, a, utcnow() + timedelta(days=7), "xiaoli")
+        assert queued == 3 and a.campaign_id == campaign.id
+        assert (campaign.title, campaign.audience["kind"], campaign.audience["sectors"], campaign.status) == (
+            "十届三次全体会议意见征集", "sectors", ["经济界"], "open")  # fmt: skip
+        with pytest.raises(service.ActivityError, match="已开启意见征集"):
+            open_call(s, a, utcnow() + timedelta(days=7), "xiaoli")
+        invite = _notes(s, f"c{m['甲'].id}")[-1]
+        assert "意见征集" in invite.html and invite.buttons == [
+            [{"label": "提出意见", "data": f"cmp:{campaign.id}"}]
+        ]
+        assert all("意见征集" not in n.html for n in _notes(s, f"c{m['丁'].id}"))
+        cid, ref = campaign.id, _ref(m["甲"])
+    started = assistant.handle(ref, Event("press", f"cmp:{cid}", update_key="o1"))
+    assert "十届三次全体会议意见征集" in started[0].html
+    with database.session() as s:
+        assert s.get(Campaign, cid).created_by == "xiaoli"

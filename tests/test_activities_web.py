@@ -170,5 +170,23 @@ def test_activity_pages_in_chromium(site, browser, database):
     assert browser.find_element(By.ID, "a-remind").is_displayed()
     browser.get(f"{url}/staff/activities")
     assert "优化营商环境专题协商会" in browser.find_element(By.ID, "activities").text
+    browser.get(f"{url}/staff/activities/{aid}")
+    assert not browser.find_elements(By.ID, "o-open")  # before the start: no call for opinions yet
     with database.session() as s:
         assert service.get(s, aid).version == 2
+        a = service.get(s, aid)
+        a.starts_at, a.ends_at = utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1)
+        a.rsvp_deadline = a.starts_at
+
+    # after the activity: a call for opinions tied to it (a campaign), its invitees invited
+    browser.set_window_size(1280, 800)
+    browser.get(f"{url}/staff/activities/{aid}")
+    browser.find_element(By.ID, "o-end").send_keys(_local(timedelta(days=7))[:10])
+    _click(browser, "o-open")
+    with database.session() as s:
+        cid = service.get(s, aid).campaign_id
+    assert cid is not None and browser.current_url.endswith(f"/staff/campaigns/{cid}")
+    assert browser.find_element(By.ID, "status").text == "进行中"
+    assert _notes(database, "意见征集") == {"9000": 1, "9001": 1, "9002": 1}
+    browser.get(f"{url}/staff/activities/{aid}")
+    assert browser.find_element(By.ID, "o-link").get_attribute("href").endswith(f"/staff/campaigns/{cid}")

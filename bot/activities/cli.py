@@ -1,4 +1,5 @@
-"""`lvzhi activities types|create|list|show|edit|cancel|notify|remind|leave|attend|export|member|committee|tick`."""
+"""`lvzhi activities types|create|list|show|edit|cancel|notify|remind|leave|attend|export|member|committee|
+opinions|tick`."""
 
 from __future__ import annotations
 
@@ -83,6 +84,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cm.add_argument("member")
     cm.add_argument("committees", nargs="*")
     cm.set_defaults(func=committee_cmd)
+    op = sub.add_parser("opinions", help="活动开始后开启会后意见征集（征集活动）并邀请受邀委员")
+    op.add_argument("id")
+    op.add_argument("--end", required=True, help="截止时间（北京时间）；只写日期表示当天 24:00")
+    op.add_argument("--by", default="staff")
+    op.set_defaults(func=opinions_cmd)
     sub.add_parser("tick", help="运行一次定时任务：提醒与计入履职档案").set_defaults(func=tick_cmd)
 
 
@@ -334,4 +340,21 @@ def tick_cmd(args: argparse.Namespace) -> int:
 
     services = _services()
     print(_say("tick", **jobs.tick(services.db, services.settings.activity_reminder_hours)))
+    return 0
+
+
+@friendly
+def opinions_cmd(args: argparse.Namespace) -> int:
+    """Open the call for opinions tied to an activity."""
+    from bot.activities import service
+    from bot.activities.opinions import open_call
+    from bot.staff import audit
+
+    with _services().db.session() as s:
+        a = service.get(s, args.id)
+        campaign, queued = open_call(s, a, service.parse_time(args.end, end_of_day=True), args.by)
+        audit.record(
+            s, args.by, "activity_opinions", f"activity:{a.id}", None, {"campaign": campaign.id}, "cli"
+        )
+        print(_say("opinions", campaign=campaign.id, queued=queued))
     return 0

@@ -12,6 +12,7 @@ import segno
 from aiohttp import web
 
 from bot.activities import attendance, chat, notices, overview, service
+from bot.activities.opinions import open_call
 from bot.activities.service import ActivityError
 from bot.channels.web.edge import positive_int
 from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
@@ -202,6 +203,7 @@ async def _overview(request: web.Request, flash: str = "", status: int = 200, ed
         unanswered_html=_people([r for r in ov.rows if r.answer == "none"], csrf, a.id),
         attending_html=_people(ov.of_answer("attend"), csrf, a.id),
         leaving_html=_people(ov.of_answer("leave"), csrf, a.id),
+        opinions_html=_opinions_html(a, csrf),
         edit_html=_form_html(request, form, f"/staff/activities/{a.id}/edit", edit=True) if a.status != "cancelled" else "",
     )  # fmt: skip
     done = request.query.get("done", "")
@@ -214,6 +216,35 @@ async def _overview(request: web.Request, flash: str = "", status: int = 200, ed
         count = positive_int(request.query.get("n", "0"), default=0) or 0
         flash = web_page("flash_ok", text=html.unescape(t("web_activity_reminded", count=count)))
     return page(request, t("web_activity_title", id=a.id, title=a.title), body, status, flash)
+
+
+def _opinions_html(a, csrf: str) -> str:
+    if a.campaign_id is not None:
+        body = web_page("activity_opinions_link", campaign=a.campaign_id)
+    elif a.status == "cancelled" or utcnow() < a.starts_at:
+        return ""
+    else:
+        body = web_page("activity_opinions_form", id=a.id, csrf=csrf, end="")
+    return web_page("activity_opinions", body_html=body)
+
+
+@staff_required
+async def opinions(request: web.Request) -> web.StreamResponse:
+    """Open a call for opinions (a campaign) tied to the activity and invite its invitees (audited)."""
+    staff, end = request["staff"], str(request["form"].get("end", "")).strip()[:40]
+
+    def run(s):
+        a = service.get(s, request.match_info["id"])
+        campaign, queued = open_call(s, a, service.parse_time(end, end_of_day=True), staff.username)
+        audit.record(s, staff.username, "activity_opinions", f"activity:{a.id}", None,
+                     {"campaign": campaign.id, "invited": queued}, "web")  # fmt: skip
+        return campaign.id
+
+    try:
+        campaign_id = await _db_call(request, run)
+    except ActivityError as exc:
+        return await _overview(request, web_page("flash_error", text=str(exc)), 400)
+    raise web.HTTPSeeOther(f"/staff/campaigns/{campaign_id}", headers=HEADERS)
 
 
 @staff_required
@@ -395,5 +426,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(r"/activities/{id:[0-9]{1,9}}/remind", remind)
     app.router.add_post(r"/activities/{id:[0-9]{1,9}}/leave/{member:[0-9]{1,9}}", decide)
     app.router.add_post(r"/activities/{id:[0-9]{1,9}}/attend/{member:[0-9]{1,9}}", mark)
+    app.router.add_post(r"/activities/{id:[0-9]{1,9}}/opinions", opinions)
     app.router.add_get(r"/activities/{id:[0-9]{1,9}}/export.{fmt:csv|xlsx}", export)
     app.router.add_get(r"/activities/member/{member:[0-9]{1,9}}", member_page)
