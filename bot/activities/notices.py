@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.activities import service
 from bot.activities.models import Activity, ActivityInvitee, ActivityNotice
-from bot.activities.texts import say, writes_traditional
+from bot.activities.texts import say, traditional_chats
 from bot.storage.models import ChatIdentity, Member, Notification, utcnow
 
 Make = Callable[[bool], tuple[str, list[list[dict]]]]  # traditional → (html, button rows as dicts)
@@ -34,35 +34,53 @@ def answer_buttons(activity: Activity, traditional: bool) -> list[list[dict]]:
 
 def queue(session: Session, activity: Activity, member_id: int, purpose: str, make: Make) -> bool:
     """Queue one message for the member's chats unless this purpose was queued before; True when queued now."""
-    done = session.scalar(
-        select(ActivityNotice.id).where(
-            ActivityNotice.activity_id == activity.id,
-            ActivityNotice.member_id == member_id,
-            ActivityNotice.purpose == purpose,
-        )
-    )
-    if done is not None:
-        return False
-    chats = list(
+    return queue_many(session, activity, [member_id], purpose, make) == 1
+
+
+def queue_many(
+    session: Session, activity: Activity, member_ids: Iterable[int], purpose: str, make: Make
+) -> int:
+    """Queue the message for each member not yet sent this purpose, on each of their chats that did not block
+    the bot, in the member's script; the number of members queued now. Reads in batches of 500 members."""
+    wanted = sorted(set(member_ids))
+    done = set(
         session.scalars(
-            select(ChatIdentity)
-            .where(ChatIdentity.member_id == member_id, ChatIdentity.blocked.is_(False))
-            .order_by(ChatIdentity.id)
+            select(ActivityNotice.member_id).where(
+                ActivityNotice.activity_id == activity.id, ActivityNotice.purpose == purpose
+            )
         )
     )
-    for ident in chats:
-        text, rows = make(writes_traditional(session, ident))
-        session.add(
-            Notification(
-                identity_id=ident.id, channel=ident.channel, chat_id=ident.chat_id, kind=KIND, html=text,
-                buttons=rows or None,
+    todo = [m for m in wanted if m not in done]
+    texts: dict[bool, tuple[str, list[list[dict]]]] = {}
+    for start in range(0, len(todo), 500):
+        part = todo[start : start + 500]
+        idents = list(
+            session.scalars(
+                select(ChatIdentity)
+                .where(ChatIdentity.member_id.in_(part), ChatIdentity.blocked.is_(False))
+                .order_by(ChatIdentity.id)
             )
-        )  # fmt: skip
-    session.add(
-        ActivityNotice(activity_id=activity.id, member_id=member_id, purpose=purpose, chats=len(chats))
-    )
-    session.flush()
-    return True
+        )
+        trad = traditional_chats(session, idents)
+        chats: dict[int, int] = {}
+        for ident in idents:
+            script = ident.id in trad
+            if script not in texts:
+                texts[script] = make(script)
+            text, rows = texts[script]
+            session.add(
+                Notification(
+                    identity_id=ident.id, channel=ident.channel, chat_id=ident.chat_id, kind=KIND, html=text,
+                    buttons=rows or None,
+                )
+            )  # fmt: skip
+            chats[ident.member_id] = chats.get(ident.member_id, 0) + 1
+        session.add_all(
+            ActivityNotice(activity_id=activity.id, member_id=m, purpose=purpose, chats=chats.get(m, 0))
+            for m in part
+        )
+        session.flush()
+    return len(todo)
 
 
 def notice_text(activity: Activity, traditional: bool) -> str:
@@ -95,7 +113,7 @@ def send_notices(session: Session, activity: Activity, member_ids: Iterable[int]
     def make(trad: bool) -> tuple[str, list[list[dict]]]:
         return notice_text(activity, trad), answer_buttons(activity, trad)
 
-    return sum(queue(session, activity, m, "notice", make) for m in _members(session, activity, member_ids))
+    return queue_many(session, activity, _members(session, activity, member_ids), "notice", make)
 
 
 def send_change(session: Session, activity: Activity, change: service.Change) -> int:
@@ -113,7 +131,7 @@ def send_change(session: Session, activity: Activity, change: service.Change) ->
         return text, answer_buttons(activity, trad)
 
     purpose = f"change:{activity.version}"
-    return sum(queue(session, activity, m, purpose, make) for m in _members(session, activity, None))
+    return queue_many(session, activity, _members(session, activity, None), purpose, make)
 
 
 def send_cancel(session: Session, activity: Activity, reason: str = "") -> int:
@@ -125,7 +143,7 @@ def send_cancel(session: Session, activity: Activity, reason: str = "") -> int:
                    reason_html=reason_html)  # fmt: skip
         return text, []
 
-    return sum(queue(session, activity, m, "cancel", make) for m in _members(session, activity, None))
+    return queue_many(session, activity, _members(session, activity, None), "cancel", make)
 
 
 def unanswered(session: Session, activity: Activity) -> list[int]:
@@ -146,7 +164,7 @@ def send_reminders(session: Session, activity: Activity, purpose: str = "reminde
                    deadline=service.local(activity.rsvp_deadline))  # fmt: skip
         return text, answer_buttons(activity, trad)
 
-    return sum(queue(session, activity, m, purpose, make) for m in unanswered(session, activity))
+    return queue_many(session, activity, unanswered(session, activity), purpose, make)
 
 
 def send_decision(session: Session, activity: Activity, inv: ActivityInvitee) -> bool:

@@ -50,5 +50,5 @@ def open_call(
         return text, [[{"label": say("btn_opinions", trad), "data": f"cmp:{campaign.id}"}]]
 
     members = [inv.member_id for inv, _ in service.invitees(session, activity)]
-    queued = sum(notices.queue(session, activity, m, f"opinions:{campaign.id}", make) for m in members)
+    queued = notices.queue_many(session, activity, members, f"opinions:{campaign.id}", make)
     return campaign, queued
