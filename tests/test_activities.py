@@ -206,3 +206,40 @@ def test_call_for_opinions_after_the_activity(database):
     assert "十届三次全体会议意见征集" in started[0].html
     with database.session() as s:
         assert s.get(Campaign, cid).created_by == "xiaoli"
+
+
+def test_traditional_replies_returned_leave_and_change_of_answer(database):
+    assistant = Assistant(database, answerer=None)
+    with database.session() as s:
+        m = _members(s)
+        s.add(ChatTurn(channel="telegram", chat_id=f"c{m['甲'].id}", question="會議在哪裡舉行？"))
+        a = _activity(s)
+        aid, ids = a.id, {k: v.id for k, v in m.items()}
+        refs = {k: _ref(v) for k, v in m.items()}
+    ask = assistant.handle(refs["甲"], Event("press", f"act:n:{aid}"))
+    assert "請說明請假原因" in ask[0].html
+    pending = assistant.handle(refs["甲"], Event("press", f"act:r:{aid}:1"))
+    assert "請假申請已提交" in pending[0].html and "工作冲突" in pending[0].html  # the reason as stored
+    with database.session() as s:
+        a = s.get(Activity, aid)
+        attendance.decide_leave(s, a, ids["甲"], False, "xiaoli", "全体会议原则上不准假")
+        inv = service.invitee(s, a, ids["甲"])
+        assert (inv.answer, inv.leave_state) == ("none", "returned")
+        back = _notes(s, f"c{ids['甲']}")[-1]
+        assert "請假申請被退回" in back.html  # in the member's script
+        assert "全体会议原则上不准假" in back.html and back.buttons[0][0]["data"] == f"act:y:{aid}"
+        assert notices.unanswered(s, a) == [ids["甲"], ids["乙"], ids["丙"]]
+        with pytest.raises(service.ActivityError, match="没有待审批"):
+            attendance.decide_leave(s, a, ids["甲"], True, "xiaoli")
+    listed = assistant.handle(refs["甲"], Event("command", "activities"))
+    assert "請假被退回" in listed[0].html and listed[0].buttons[0][0].data == f"act:y:{aid}"
+    assistant.handle(refs["甲"], Event("press", f"act:y:{aid}"))
+    with database.session() as s:
+        inv = service.invitee(s, s.get(Activity, aid), ids["甲"])
+        assert (inv.answer, inv.leave_state, inv.leave_reason) == ("attend", "", "")
+    # a question typed while a reason is awaited is taken as the reason only in that chat; other chats ask freely
+    assistant.handle(refs["乙"], Event("press", f"act:n:{aid}"))
+    too_long = assistant.handle(refs["乙"], Event("text", "因" * 201))
+    assert "最多 200 字" in too_long[0].html
+    ok = assistant.handle(refs["乙"], Event("text", "外出调研"))
+    assert "请假申请已提交" in ok[0].html

@@ -190,3 +190,40 @@ def test_activity_pages_in_chromium(site, browser, database):
     assert _notes(database, "意见征集") == {"9000": 1, "9001": 1, "9002": 1}
     browser.get(f"{url}/staff/activities/{aid}")
     assert browser.find_element(By.ID, "o-link").get_attribute("href").endswith(f"/staff/campaigns/{cid}")
+
+
+@pytest.mark.slow
+def test_check_in_by_the_web_chat_link(bot_services, browser, database):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from bot.members.service import create_invitations
+
+    with database.session() as s:
+        s.add(Member(name="陈五", sector="经济界", phone="13600000001"))
+        s.flush()
+        invite = create_invitations(s, phone="13600000001")[0].code
+        now = utcnow()
+        a = service.create(
+            s, type="调研", title="乡村振兴专题调研", starts_at=now - timedelta(minutes=10),
+            ends_at=now + timedelta(hours=3), place="青川县白沙镇", audience=service.Audience(),
+            rsvp_deadline=now - timedelta(minutes=10),
+        )  # fmt: skip
+        code = a.checkin_code
+
+    def bubbles(d):
+        return d.find_elements(By.CSS_SELECTOR, ".msg.bot .bubble")
+
+    with serve_web_app(bot_services) as (url, _loop):
+        browser.get(f"{url}/?start=act-{code}")  # not yet bound: told how to bind
+        WebDriverWait(browser, 20).until(lambda d: len(bubbles(d)) > 1)  # the page's welcome, then the reply
+        assert "请先用工作人员发给您的邀请码绑定委员身份" in bubbles(browser)[-1].text
+        n = len(bubbles(browser))
+        browser.find_element(By.ID, "input").send_keys(f"/start {invite}")
+        browser.find_element(By.ID, "send").click()
+        WebDriverWait(browser, 20).until(lambda d: len(bubbles(d)) > n)
+        browser.get(f"{url}/?start=act-{code}")  # the QR code's web link, opened in the bound browser
+        WebDriverWait(browser, 20).until(lambda d: len(bubbles(d)) > 1)
+        assert "签到成功：「乡村振兴专题调研」" in bubbles(browser)[-1].text
+    with database.session() as s:
+        inv = s.scalars(select(ActivityInvitee)).one()
+        assert inv.attendance_source == "checkin" and inv.attended_at is not None

@@ -154,6 +154,13 @@ def _leave_rows(rows: list[overview.Row], csrf: str, activity_id: int) -> str:
     )
 
 
+def _audience_names(a) -> str:
+    """What the edit form's 'to' field shows: sectors, committees or the chosen members' ids."""
+    data = a.audience or {}
+    names = data.get("sectors") or data.get("committees") or [str(x) for x in data.get("members") or []]
+    return "、".join(names)
+
+
 def _qr(url: str) -> str:
     """An inline SVG QR code of the check-in link (segno)."""
     return segno.make(url, error="m").svg_inline(scale=5, title="签到二维码", svgid="checkin-qr")
@@ -184,7 +191,7 @@ async def _overview(request: web.Request, flash: str = "", status: int = 200, ed
         "approval": "1" if a.leave_needs_approval else "0",
         "attachments": "\n".join(x.get("name", "") for x in a.attachments or []),
         "audience": (a.audience or {}).get("kind", "members"),
-        "to": "、".join((a.audience or {}).get("sectors") or (a.audience or {}).get("committees") or []),
+        "to": _audience_names(a),
     }  # fmt: skip
     body = web_page(
         "activity_page", id=a.id, type=a.type, when=service.when(a), place=a.place, audience=audience,
