@@ -243,3 +243,26 @@ def test_traditional_replies_returned_leave_and_change_of_answer(database):
     assert "最多 200 字" in too_long[0].html
     ok = assistant.handle(refs["乙"], Event("text", "外出调研"))
     assert "请假申请已提交" in ok[0].html
+
+
+def test_edit_type_and_moving_an_ended_activity_drops_its_absences(database):
+    with database.session() as s:
+        _members(s)
+        a = _activity(s)
+        a.starts_at, a.ends_at = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=1)
+        a.rsvp_deadline = a.starts_at
+        assert attendance.sync_records(s, a) == 3
+        a, change = service.edit(
+            s, a.id, type="常委会议", types=service.load_types(), starts_at=utcnow() + timedelta(days=1),
+            rsvp_deadline=utcnow() + timedelta(hours=12),
+        )  # fmt: skip
+        assert change.describe() == "时间、回复截止、类型" or set(change.fields) == {
+            "time",
+            "deadline",
+            "type",
+        }
+        assert a.type == "常委会议" and change.moved
+        assert attendance.sync_records(s, a) == 0
+        assert s.scalar(select(func.count()).select_from(DutyActivity)) == 0
+        with pytest.raises(service.ActivityError, match="未知的活动类型「茶话会」"):
+            service.edit(s, a.id, type="茶话会", types=service.load_types())

@@ -217,7 +217,7 @@ def remind_cmd(args: argparse.Namespace) -> int:
 @friendly
 def edit_cmd(args: argparse.Namespace) -> int:
     """Edit; a move of time or place tells every invitee once."""
-    from bot.activities import notices, service
+    from bot.activities import attendance, notices, service
     from bot.staff import audit
 
     def when(text):
@@ -229,6 +229,7 @@ def edit_cmd(args: argparse.Namespace) -> int:
             description=args.description, rsvp_deadline=when(args.deadline),
         )  # fmt: skip
         queued = notices.send_change(s, a, change)
+        attendance.sync_records(s, a)
         after = {"fields": list(change.fields), "when": service.when(a), "place": a.place}
         before = {"when": change.old_when, "place": change.old_place}
         audit.record(s, args.by, "activity_edit", f"activity:{a.id}", before, after, channel="cli")

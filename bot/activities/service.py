@@ -20,7 +20,7 @@ from bot.storage.models import Member, utcnow
 
 TYPES_FILE = Path(__file__).resolve().parent.parent.parent / "rules" / "activity_types.txt"
 FIELD_NAMES = {"time": "时间", "place": "地点", "title": "名称", "description": "说明", "deadline": "回复截止",
-               "approval": "请假审批", "audience": "邀请范围"}  # fmt: skip
+               "approval": "请假审批", "audience": "邀请范围", "type": "类型"}  # fmt: skip
 AUDIENCES = {"members": "全体委员", "sectors": "部分界别", "committees": "专门委员会", "chosen": "指定委员"}
 local = campaign_service.local
 
@@ -274,6 +274,7 @@ def edit(
     session: Session,
     activity_id: int | str,
     *,
+    type: str | None = None,
     title: str | None = None,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
@@ -296,11 +297,15 @@ def edit(
         activity.ends_at + (new_start - activity.starts_at) if starts_at else activity.ends_at
     )
     new_deadline = rsvp_deadline or min(activity.rsvp_deadline, new_start)
+    new_type = type or activity.type
     new_title = _check(
-        title if title is not None else activity.title, activity.type, new_start, new_end, new_deadline,
+        title if title is not None else activity.title, new_type, new_start, new_end, new_deadline,
         types or [activity.type],
     )  # fmt: skip
     fields = []
+    if new_type != activity.type:
+        fields.append("type")
+        activity.type = new_type
     if (new_start, new_end) != (activity.starts_at, activity.ends_at):
         fields.append("time")
     if place is not None and place.strip() and place.strip() != activity.place:

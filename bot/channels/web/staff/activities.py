@@ -274,21 +274,22 @@ async def _act(request: web.Request, run, done: str) -> web.StreamResponse:
 @staff_required
 async def edit(request: web.Request) -> web.StreamResponse:
     """Save changes; a move of time or place tells every invitee once (audited)."""
-    form, staff = _typed(request), request["staff"]
+    form, staff, types = _typed(request), request["staff"], _types(request)
 
     def run(s):
         def when(text):
             return service.parse_time(text) if text.strip() else None
 
         a, change = service.edit(
-            s, request.match_info["id"], title=form["title"], starts_at=when(form["start"]), ends_at=when(form["end"]),
-            place=form["place"], description=form["description"], rsvp_deadline=when(form["deadline"]),
+            s, request.match_info["id"], type=form["type"], types=types, title=form["title"],
+            starts_at=when(form["start"]), ends_at=when(form["end"]), place=form["place"], description=form["description"], rsvp_deadline=when(form["deadline"]),
             leave_needs_approval=form["approval"] == "1",
             audience=service.make_audience(s, form["audience"], service.split_names(form["to"])),
         )  # fmt: skip
         a.attachments = _attachments(form["attachments"])
         queued = notices.send_change(s, a, change)
         notices.send_notices(s, a)  # members newly invited by a wider audience
+        attendance.sync_records(s, a)  # a past activity moved into the future loses its absences
         before = {"when": change.old_when, "place": change.old_place}
         after = {"fields": list(change.fields), "when": service.when(a), "place": a.place, "notices": queued}
         audit.record(s, staff.username, "activity_edit", f"activity:{a.id}", before, after, channel="web")
