@@ -266,3 +266,36 @@ def test_edit_type_and_moving_an_ended_activity_drops_its_absences(database):
         assert s.scalar(select(func.count()).select_from(DutyActivity)) == 0
         with pytest.raises(service.ActivityError, match="未知的活动类型「茶话会」"):
             service.edit(s, a.id, type="茶话会", types=service.load_types())
+
+
+def test_cli(database, monkeypatch, capsys, make_settings, tmp_path):
+    from openpyxl import load_workbook
+
+    from bot.activities import cli as activities_cli
+    from bot.cli import main as lvzhi
+    from bot.services import build_services
+
+    services = build_services(make_settings(data_dir=tmp_path / "data"))
+    services.__dict__["db"] = database
+    monkeypatch.setattr(activities_cli, "build_services", lambda: services)
+    with database.session() as s:
+        _members(s)
+    start = (utcnow() + timedelta(days=5)).astimezone(service.campaign_service.TIMEZONE)
+    args = ["activities", "create", "--type", "视察", "--title", "重点项目视察", "--start", f"{start:%Y-%m-%d} 09:00",
+            "--end", f"{start:%Y-%m-%d} 12:00", "--place", "高新区", "--audience", "chosen", "--to", "甲、丁"]  # fmt: skip
+    assert lvzhi(args[:3] + ["茶话会"] + args[4:]) == 2
+    assert "错误：未知的活动类型「茶话会」" in capsys.readouterr().err
+    assert lvzhi(args) == 0
+    assert "邀请 2 人，已排队通知 2 人" in capsys.readouterr().out
+    with database.session() as s:
+        aid = s.scalar(select(Activity.id))
+    assert lvzhi(["activities", "attend", str(aid), "丁", "--by", "xiaoli"]) == 0
+    assert lvzhi(["activities", "show", str(aid)]) == 0
+    shown = capsys.readouterr().out
+    assert "邀请范围：指定委员：2 位" in shown and "出席 1" in shown and "未回复 2" in shown
+    out = tmp_path / "a.xlsx"
+    assert lvzhi(["activities", "export", str(aid), "--format", "xlsx", "--out", str(out)]) == 0
+    rows = [[c.value for c in r] for r in load_workbook(out).active.iter_rows()]
+    assert [(r[1], r[10]) for r in rows[1:]] == [("甲", "未签到"), ("丁", "出席")]
+    assert lvzhi(["activities", "leave", str(aid), "甲", "approve"]) == 2
+    assert "没有待审批的请假申请" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.activities import service
 from bot.activities.models import Activity, ActivityInvitee, ActivityNotice
 from bot.activities.texts import say, traditional_chats
-from bot.storage.models import ChatIdentity, Member, Notification, utcnow
+from bot.storage.models import ChatIdentity, Notification, utcnow
 
 Make = Callable[[bool], tuple[str, list[list[dict]]]]  # traditional → (html, button rows as dicts)
 KIND = "activity"
@@ -183,9 +183,3 @@ def send_decision(session: Session, activity: Activity, inv: ActivityInvitee) ->
 
     purpose = f"decision:{inv.id}:{utcnow().timestamp():.6f}"
     return queue(session, activity, inv.member_id, purpose, make)
-
-
-def member_name(session: Session, member_id: int) -> str:
-    """The member's name (for staff messages)."""
-    member = session.get(Member, member_id)
-    return member.name if member else f"#{member_id}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 import segno
@@ -166,10 +165,6 @@ def _qr(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=5, title="签到二维码", svgid="checkin-qr")
 
 
-def _local_input(moment: datetime) -> str:
-    return service.local(moment)
-
-
 async def _overview(request: web.Request, flash: str = "", status: int = 200, edit_form: dict | None = None):
     settings = services_of(request).settings
     key = request.match_info["id"]
@@ -186,8 +181,8 @@ async def _overview(request: web.Request, flash: str = "", status: int = 200, ed
     links = chat.links(a, settings.bot_username, settings.public_url or str(request.url.origin()))
     qr_target = links.get("telegram") or links.get("web")
     form = edit_form or {
-        "type": a.type, "title": a.title, "start": _local_input(a.starts_at), "end": _local_input(a.ends_at),
-        "place": a.place, "description": a.description, "deadline": _local_input(a.rsvp_deadline),
+        "type": a.type, "title": a.title, "start": service.local(a.starts_at), "end": service.local(a.ends_at),
+        "place": a.place, "description": a.description, "deadline": service.local(a.rsvp_deadline),
         "approval": "1" if a.leave_needs_approval else "0",
         "attachments": "\n".join(x.get("name", "") for x in a.attachments or []),
         "audience": (a.audience or {}).get("kind", "members"),
