@@ -299,3 +299,18 @@ def test_cli(database, monkeypatch, capsys, make_settings, tmp_path):
     assert [(r[1], r[10]) for r in rows[1:]] == [("甲", "未签到"), ("丁", "出席")]
     assert lvzhi(["activities", "leave", str(aid), "甲", "approve"]) == 2
     assert "没有待审批的请假申请" in capsys.readouterr().err
+
+
+def test_a_member_without_a_chat_gets_the_notice_once_bound(database):
+    with database.session() as s:
+        m = _members(s)
+        late = Member(name="戊", sector="经济界", phone="5")
+        s.add(late)
+        s.flush()
+        a = _activity(s)
+        assert notices.send_notices(s, a) == 3  # 戊 has no chat yet
+        s.add(ChatIdentity(channel="web", external_id="w5", chat_id="w5", member_id=late.id))
+        s.flush()
+        assert notices.send_notices(s, a) == 1 and notices.send_notices(s, a) == 0
+        assert "十届三次全体会议" in _notes(s, "w5")[-1].html
+        assert len(_notes(s, f"c{m['甲'].id}")) == 1

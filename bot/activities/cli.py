@@ -198,7 +198,7 @@ def notify_cmd(args: argparse.Namespace) -> int:
     from bot.activities import notices, service
 
     with _services().db.session() as s:
-        print(_say("reminded", count=notices.send_notices(s, service.get(s, args.id))))
+        print(_say("notified", count=notices.send_notices(s, service.get(s, args.id))))
     return 0
 
 

@@ -69,9 +69,7 @@ class ActivityNotice(Base):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     purpose: Mapped[str] = mapped_column(String(40))
-    chats: Mapped[int] = mapped_column(
-        default=0
-    )  # chat identities it was queued for (0: member not reachable)
+    chats: Mapped[int] = mapped_column(default=0)  # chat identities it was queued for
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -41,7 +41,8 @@ def queue_many(
     session: Session, activity: Activity, member_ids: Iterable[int], purpose: str, make: Make
 ) -> int:
     """Queue the message for each member not yet sent this purpose, on each of their chats that did not block
-    the bot, in the member's script; the number of members queued now. Reads in batches of 500 members."""
+    the bot, in the member's script; the number of members reached now (members without a chat are left for a
+    later run). Reads in batches of 500 members."""
     wanted = sorted(set(member_ids))
     done = set(
         session.scalars(
@@ -52,6 +53,7 @@ def queue_many(
     )
     todo = [m for m in wanted if m not in done]
     texts: dict[bool, tuple[str, list[list[dict]]]] = {}
+    queued = 0
     for start in range(0, len(todo), 500):
         part = todo[start : start + 500]
         idents = list(
@@ -75,12 +77,14 @@ def queue_many(
                 )
             )  # fmt: skip
             chats[ident.member_id] = chats.get(ident.member_id, 0) + 1
+        # a member with no chat yet is not recorded: a later run (lvzhi activities notify) reaches them once bound
         session.add_all(
-            ActivityNotice(activity_id=activity.id, member_id=m, purpose=purpose, chats=chats.get(m, 0))
-            for m in part
+            ActivityNotice(activity_id=activity.id, member_id=m, purpose=purpose, chats=n)
+            for m, n in chats.items()
         )
         session.flush()
-    return len(todo)
+        queued += len(chats)
+    return queued
 
 
 def notice_text(activity: Activity, traditional: bool) -> str:
