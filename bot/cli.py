@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "bot.answering.llm_cli",
     "bot.campaigns.cli",
     "bot.staff.cli",
+    "bot.activities.cli",
 ]
 
 

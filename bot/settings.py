@@ -123,6 +123,10 @@ class Settings(BaseSettings):
         24.0  # web update keys and session-less guest chats older than this are removed
     )
 
+    # --- duty activities (issue 13): types list, reminder before the start
+    activity_types_file: Path | None = None  # default: the repository's rules/activity_types.txt
+    activity_reminder_hours: float = 24.0  # unanswered invitees are reminded this long before the start
+
     @property
     def resolved_index_dir(self) -> Path:
         """The knowledge index directory."""

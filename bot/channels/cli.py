@@ -38,6 +38,11 @@ async def serve(services, host: str, port: int, telegram: bool, stop: asyncio.Ev
 
     campaigns = asyncio.create_task(campaign_job(services.db))  # open and close campaigns on time
     pruning = asyncio.create_task(prune_forever(services.db))  # processed update keys older than 7 days
+    from bot.activities.jobs import run_forever as activity_job
+
+    activities = asyncio.create_task(  # reminders before activities, attendance into the duty record
+        activity_job(services.db, services.settings.activity_reminder_hours)
+    )
     tg = None
     if telegram and services.settings.telegram_token:
         from bot.channels.telegram import app as tg_app
@@ -49,7 +54,7 @@ async def serve(services, host: str, port: int, telegram: bool, stop: asyncio.Ev
         await stop.wait()
     finally:
         await services.broadcasts.stop()
-        for job in (campaigns, pruning):
+        for job in (campaigns, pruning, activities):
             job.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await job

@@ -45,6 +45,15 @@ class Assistant:
                 return []
             ident = identity_for(s, ref.channel, ref.user_id, ref.chat_id, ref.display_name)
             state = flow.load(s, ref)
+            # a leave reason awaited (bot/activities); any other event ends the wait
+            if state is not None and state.flow == "activity_leave":
+                from bot.activities import chat as activity_chat
+
+                if event.kind == "text" and not self._idle(state):
+                    return activity_chat.on_text(s, ident, state, event.text)
+                s.delete(state)
+                s.flush()
+                state = None
             notice: list[Reply] = []
             if self._idle(state):
                 state.paused = True
@@ -127,6 +136,14 @@ class Assistant:
         staff_replies = self.staff.on_command(s, ref, name, arg) if self.staff is not None else None
         if staff_replies is not None:  # staff commands (refused and logged for anyone else)
             return staff_replies
+        if name == "start" and arg.startswith("act-"):  # an activity's check-in link: ?start=act-<code>
+            from bot.activities import chat as activity_chat
+
+            return activity_chat.check_in(s, ident, arg.removeprefix("act-"))
+        if name == "activities":
+            from bot.activities import chat as activity_chat
+
+            return [activity_chat.list_reply(s, ident)]
         if name == "start" and arg.startswith("cmp-"):  # a campaign's deep link: t.me/<bot>?start=cmp-<id>
             from bot.campaigns import answers
 
@@ -190,6 +207,10 @@ class Assistant:
             if state.paused:
                 return [self._resume_offer(state)]
             return flow.on_press(s, ident, state, action, args[0], similar=self.similar)
+        if head == "act":  # an activity notice's buttons: act:y|n|r|o:<id>[:<reason>]
+            from bot.activities import chat as activity_chat
+
+            return activity_chat.on_press(s, ident, ref, state, action, parts[2:])
         if head == "cmp":  # a campaign invitation's button: data 'cmp:<id>'
             from bot.campaigns import answers
 

@@ -13,6 +13,7 @@ ACTIVITY_TYPES: dict[str, str] = {
     "speech": "大会发言",
     "inspection": "参加视察调研",
     "support": "附议他人建议",
+    "duty_event": "履职活动（通知与签到）",
 }
 
 # Attributes a condition may test; an activity carries them in its attributes mapping.

@@ -26,7 +26,7 @@ from bot.channels.telegram.sender import Sender
 from bot.chat.texts import say
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "suggest", "mine", "record", "cancel", "help")
+COMMANDS = ("start", "suggest", "mine", "record", "activities", "cancel", "help")
 
 
 def build_application(

@@ -77,7 +77,10 @@
   }
   // A campaign link (/?start=cmp-<id>) opens that campaign's answer form at once.
   const startParam = new URLSearchParams(location.search).get("start");
-  if (startParam && /^cmp-\d{1,12}$/.test(startParam)) submitText("/start " + startParam);
+  // An activity's check-in link (/?start=act-<code>, the QR code at the venue) checks the member in.
+  if (startParam && (/^cmp-\d{1,12}$/.test(startParam) || /^act-[A-Za-z0-9_-]{1,40}$/.test(startParam))) {
+    submitText("/start " + startParam);
+  }
   setInterval(async () => {
     try {
       const res = await fetch("/api/notifications", { credentials: "same-origin" });
