@@ -269,3 +269,28 @@ def test_a_quantity_no_passage_gives_is_declined(answerer) -> None:
 def test_a_named_thing_no_passage_names_is_declined(answerer) -> None:
     answer = answerer.answer("上海的代表建议通过哪个网上系统提交？")
     assert answer.declined and answer.meta["signals"]["thing_miss"] == 1.0
+
+
+def test_a_law_quoted_in_another_title_names_the_law(tmp_path) -> None:
+    """「代表法规定…」 asks the law, not the province's rules whose title quotes it (浙江省实施《…代表法》办法)."""
+    from bot.knowledge.ingest import ingest_paths
+    from bot.services import build_services
+    from bot.settings import Settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "law.txt").write_text(
+        "中华人民共和国代表法（示例）\n\n第五条 代表建议由有关机关研究办理，并自交办之日起三个月内答复。\n",
+        encoding="utf-8",
+    )
+    (docs / "zj.txt").write_text(
+        "浙江省实施《中华人民共和国代表法（示例）》办法\n\n"
+        "第九条 代表建议的答复时间：代表建议应当自交办之日起三个月内答复，代表对答复不满意的，可以要求再次答复。\n",
+        encoding="utf-8",
+    )
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path / "data", index_dir=tmp_path / "index", dense_index=False
+    )
+    assert ingest_paths([docs], settings, progress=False).ok
+    answer = build_services(settings).answerer.answer("代表法规定代表建议多长时间内答复？")
+    assert answer.citations[0].title == "中华人民共和国代表法（示例）"

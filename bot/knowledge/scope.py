@@ -80,9 +80,14 @@ def question_scope(question: str, titles: list[str]) -> Scope:
     return Scope(places, frozenset(bodies(norm)), names)
 
 
+_QUOTED_IN_TITLE = re.compile(r"《[^》]*》")
+
+
 def _names_document(scope: Scope, title: str) -> bool:
-    norm = normalize(title)
-    return any(len(name) >= 3 and name in norm for name in scope.doc_names)
+    """Whether the question names this document. A law quoted inside another title (浙江省实施《…代表法》办法) is
+    that law's name, not this document's: 「代表法规定…」 asks the law itself."""
+    own = _QUOTED_IN_TITLE.sub("", normalize(title))
+    return any(len(name) >= 3 and name in own for name in scope.doc_names)
 
 
 def scope_factors(scope: Scope, title: str, text: str = "") -> tuple[float, float]:
