@@ -17,6 +17,7 @@ from bot.campaigns.models import Campaign, CampaignDelivery
 from bot.campaigns.service import CampaignError
 from bot.channels.web.edge import positive_int
 from bot.channels.web.staff import campaign_view
+from bot.channels.web.staff.forms import confirm_page, confirmed
 from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.exports.writers import csv_chunks, write_xlsx
 from bot.staff import audit
@@ -215,8 +216,26 @@ async def open_campaign(request: web.Request) -> web.StreamResponse:
 
 @staff_required
 async def close_campaign(request: web.Request) -> web.StreamResponse:
-    """Close now; later answers are refused."""
-    return await _change(request, "close")
+    """Close now, after the confirmation step (a POST without it changes nothing); later answers are refused."""
+    cid = request.match_info["id"]
+    if confirmed(request, f"campaign:{int(cid)}:close"):
+        return await _change(request, "close")
+
+    def ask(s):
+        c = service.get(s, cid)
+        answers = s.scalar(
+            select(func.count()).where(Submission.campaign_id == c.id, Submission.type == "campaign")
+        )
+        return confirm_page(
+            request, title=f"确认结束征集活动 #{c.id}", what=f"campaign:{c.id}:close",
+            question=html.unescape(t("web_confirm_campaign_close", id=c.id, title=c.title, answers=answers)),
+            button="确认立即结束", back=f"/staff/campaigns/{c.id}",
+        )  # fmt: skip
+
+    try:
+        return await _db_call(request, ask)
+    except CampaignError as exc:
+        return await _report_page(request, web_page("flash_error", text=str(exc)), 400)
 
 
 @staff_required
