@@ -202,7 +202,10 @@ def test_staff_http_guard_csrf_and_escaping(site, database, bot_services):
     bad = web.post(f"{site}/staff/item/{wj}", data={"action": "close", "csrf": csrf})
     assert bad.status_code == 400 and "不能执行「办结」" in bad.text
     declined = web.post(f"{site}/staff/item/{wj}", data={"action": "decline", "csrf": csrf, "reason": ""})
-    assert declined.status_code == 400 and 'id="error-reason" role="alert">不予立案或不予采用必须填写理由' in declined.text
+    assert (
+        declined.status_code == 400
+        and 'id="error-reason" role="alert">不予立案或不予采用必须填写理由' in declined.text
+    )
     reg = web.get(f"{site}/staff/reg", params={"q": "一事一案"}).text
     assert "第五条 提案应当坚持一事一案，每件提案只能反映一个问题，不得将多个事项写入同一件提案。" in reg
     section = re.search(r'href="(/staff/reg/section\?id=[^"]+)"', reg).group(1)
