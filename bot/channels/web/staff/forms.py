@@ -2,8 +2,8 @@
 
 Errors next to their field: a template marks each field with `$<field>_attrs_html` inside its input tag and
 `$<field>_error_html` right after it; `field_vars(errors, "reason", ...)` fills both (the first field in error gets
-`autofocus`, so the browser scrolls to it and puts the cursor there, without JavaScript). Give the form an `id` and
-post it to `<url>#<form id>` so that the page that comes back is scrolled to the form as well.
+`autofocus`, so the browser scrolls to it and puts the cursor there, without JavaScript). Do not post the form to a
+URL whose #fragment names an element of the page: browsers skip autofocus on a page that has a fragment target.
 
 Confirmation of irreversible actions: a handler asks `confirmed(request, what)` before acting; when it is false it
 checks the input as far as it can and returns `confirm_page(...)`, a page that repeats the submitted fields as hidden
