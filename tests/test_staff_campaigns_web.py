@@ -145,7 +145,10 @@ def test_campaign_pages_in_chromium(site, browser, database, bot_services):
     Select(browser.find_element(By.ID, "c-audience")).select_by_value("members")
     browser.find_element(By.ID, "c-end").send_keys("2026-02-30")
     _click(browser, "c-create")
-    assert browser.find_element(By.ID, "error").text.startswith("无法识别的时间「2026-02-30」")
+    assert browser.find_element(By.ID, "error-end").text.startswith(
+        "无法识别的时间「2026-02-30」"
+    )  # at the field
+    assert browser.switch_to.active_element.get_attribute("id") == "c-end"
     assert browser.find_element(By.ID, "c-title").get_attribute("value") == "我为青川发展献一策"  # kept
     assert browser.find_element(By.ID, "c-description").get_attribute("value") == "围绕交通、养老提出建议"
     with database.session() as s:

@@ -59,12 +59,14 @@ def _list_rows(s) -> list[dict]:
     ]  # fmt: skip
 
 
-async def _list_page(request: web.Request, form: dict, flash: str = "", status: int = 200) -> web.Response:
+async def _list_page(
+    request: web.Request, form: dict, flash: str = "", status: int = 200, errors: dict[str, str] | None = None
+) -> web.Response:
     rows, known = await _db_call(request, lambda s: (_list_rows(s), sorted(service.known_sectors(s))))
     body = web_page(
         "campaigns_list",
         rows_html=campaign_view.list_rows(rows),
-        form_html=campaign_view.create_form(request["csrf"], known, form),
+        form_html=campaign_view.create_form(request["csrf"], known, form, errors or {}),
     )
     return page(request, t("web_campaigns_title"), body, status, flash)
 
@@ -81,10 +83,15 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
     form = {k: str(v)[:5000] for k, v in request["form"].items() if k != "csrf"}
     staff = request["staff"]
 
+    def parse(key: str, end_of_day: bool = False):
+        try:
+            return service.parse_time(form.get(key, ""), end_of_day=end_of_day)
+        except CampaignError as exc:
+            raise CampaignError(str(exc), field=key) from None
+
     def create(s):
-        start = form.get("start", "").strip()
-        starts = service.parse_time(start) if start else utcnow()
-        ends = service.parse_time(form.get("end", ""), end_of_day=True)
+        starts = parse("start") if form.get("start", "").strip() else utcnow()
+        ends = parse("end", end_of_day=True)
         c = service.create(
             s, form.get("title", ""), starts, ends, description=form.get("description", ""),
             audience=form.get("audience", "members").strip().lower(),
@@ -97,6 +104,8 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
     try:
         campaign_id = await _db_call(request, create)
     except CampaignError as exc:
+        if exc.field:  # shown next to its field, which gets the cursor
+            return await _list_page(request, form, "", 400, {exc.field: str(exc)})
         return await _list_page(request, form, web_page("flash_error", text=str(exc)), 400)
     raise web.HTTPSeeOther(f"/staff/campaigns/{campaign_id}?done=created", headers=HEADERS)
 
