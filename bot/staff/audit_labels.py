@@ -108,6 +108,8 @@ def changes(before: dict | None, after: dict | None, target: str = "") -> list[C
     A row without `before` (something created, or a record of what was done) lists every field of `after`;
     fields equal on both sides are left out."""
     kind = split_target(target)[0]
+    before = before if isinstance(before, dict) or before is None else {"value": before}
+    after = after if isinstance(after, dict) or after is None else {"value": after}
     before_d, after_d = before or {}, after or {}
     out = []
     for key in dict.fromkeys([*after_d, *before_d]):
