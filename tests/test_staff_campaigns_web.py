@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import socket
 import time
 import xml.etree.ElementTree as ET
@@ -144,7 +145,10 @@ def test_campaign_pages_in_chromium(site, browser, database, bot_services):
     Select(browser.find_element(By.ID, "c-audience")).select_by_value("members")
     browser.find_element(By.ID, "c-end").send_keys("2026-02-30")
     _click(browser, "c-create")
-    assert browser.find_element(By.ID, "error").text.startswith("无法识别的时间「2026-02-30」")
+    assert browser.find_element(By.ID, "error-end").text.startswith(
+        "无法识别的时间「2026-02-30」"
+    )  # at the field
+    assert browser.switch_to.active_element.get_attribute("id") == "c-end"
     assert browser.find_element(By.ID, "c-title").get_attribute("value") == "我为青川发展献一策"  # kept
     assert browser.find_element(By.ID, "c-description").get_attribute("value") == "围绕交通、养老提出建议"
     with database.session() as s:
@@ -221,7 +225,9 @@ def test_campaign_pages_in_chromium(site, browser, database, bot_services):
         csv.content.decode("utf-8-sig").count("\r\n") == 14 and "'" + FORMULA.replace('"', '""') in csv.text
     )
 
-    _click(browser, "act-close")
+    _click(browser, "act-close")  # 立即结束 cannot be undone: a confirmation step first
+    assert "已收到 13 条意见" in browser.find_element(By.ID, "confirm-question").text
+    _click(browser, "confirm-yes")
     assert browser.find_element(By.ID, "status").text == "已结束"
     assert not browser.find_elements(By.ID, "act-close")
     assert _counts(_chart(browser, "chart-theme")) == themes  # the clustering reused from memory
@@ -275,7 +281,10 @@ def test_campaign_pages_refuse_strangers_members_and_forged_posts(site, database
     assert bad.status_code == 400 and "未知的界别「文艺界」" in bad.text
     assert 'value="&lt;i&gt;活动&lt;/i&gt;"' in bad.text and "<i>活动</i>" not in bad.text
     csrf = _csrf(page.text)
-    closed = staff.post(f"{url}/staff/campaigns/{cid}/close", data={"csrf": csrf})
+    asked = staff.post(f"{url}/staff/campaigns/{cid}/close", data={"csrf": csrf})  # without confirmation
+    assert asked.status_code == 200 and 'id="confirm-yes"' in asked.text
+    confirm = re.search(r'name="confirm" value="([^"]+)"', asked.text).group(1)
+    closed = staff.post(f"{url}/staff/campaigns/{cid}/close", data={"csrf": csrf, "confirm": confirm})
     assert (
         closed.status_code == 200 and 'id="status">已结束<' in closed.text and "act-close" not in closed.text
     )
@@ -299,9 +308,8 @@ def test_campaign_pages_refuse_strangers_members_and_forged_posts(site, database
         views = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "anonymous_view")))
     assert {f"POST /staff/campaigns/{cid}/close",
             f"CSRF POST /staff/campaigns/{cid}/close", "CSRF POST /staff/campaigns"} <= denied  # fmt: skip
-    # the four page views without a session are one folded row (issue 14), not four refusals
-    assert f"GET /staff/campaigns/{cid}" not in denied
-    assert [(v.target, v.repeats) for v in views] == [(f"GET /staff/campaigns/{cid}", 4)]
+    # the four page views without a session only went to the login page: no row (issue 11)
+    assert f"GET /staff/campaigns/{cid}" not in denied and views == []
 
 
 def _csrf(text: str) -> str:

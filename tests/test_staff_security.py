@@ -288,16 +288,22 @@ def test_no_route_answers_500_to_malformed_requests(site, world, bot_services):
 # --- 7. audit folding, log lines, titles, CSV numbers
 
 
-def test_anonymous_views_fold_into_one_audit_row_and_staff_index_is_not_a_refusal(site, database, world):
-    for _ in range(30):
+def test_anonymous_views_write_no_row_and_anonymous_posts_fold_into_one(site, database, world):
+    for _ in range(30):  # a page view without a session only goes to the login page (issue 11)
         assert requests.get(f"{site}/staff/audit", allow_redirects=False).status_code == 303
     requests.get(f"{site}/staff/", allow_redirects=False)
     requests.get(f"{site}/staff", allow_redirects=True)
+    for _ in range(30):  # a POST without a session is a refused attempt: folded, one row a minute
+        assert (
+            requests.post(f"{site}/staff/item/{world['receipt']}", data={"action": "accept"}).status_code
+            == 403
+        )
     with database.session() as s:
         rows = list(s.scalars(select(AuditEntry).where(AuditEntry.actor == "web:127.0.0.1")))
-    assert [(r.action, r.target, r.repeats) for r in rows] == [("anonymous_view", "GET /staff/audit", 30)]
+    post = f"POST /staff/item/{world['receipt']}"
+    assert [(r.action, r.target, r.repeats) for r in rows] == [("access_denied", post, 30)]
     staff, _ = staff_session(site)
-    assert "GET /staff/audit（共 30 次）" in staff.get(f"{site}/staff/audit").text
+    assert f"{post}（共 30 次）" in staff.get(f"{site}/staff/audit").text
 
 
 def test_log_lines_escape_control_characters_from_requests(site, caplog):

@@ -27,7 +27,12 @@ DATE_FORMATS = (
 
 
 class CampaignError(Exception):
-    """A staff input or state problem, with a Chinese message meant to be shown as is."""
+    """A staff input or state problem, with a Chinese message meant to be shown as is. `field` names the create
+    form's input it is about ("title", "end", "audience", "sectors"), so a page can show it there; else empty."""
+
+    def __init__(self, message: str = "", field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -92,25 +97,28 @@ def create(
     """Create a campaign after checking title, dates, audience and sectors."""
     title = (title or "").strip()
     if not title:
-        raise CampaignError("活动主题不能为空")
+        raise CampaignError("活动主题不能为空", field="title")
     if len(title) > 200:
-        raise CampaignError(f"活动主题最多 200 字，现在是 {len(title)} 字")
+        raise CampaignError(f"活动主题最多 200 字，现在是 {len(title)} 字", field="title")
     if ends_at <= starts_at:
-        raise CampaignError(f"结束时间（{local(ends_at)}）必须晚于开始时间（{local(starts_at)}）")
+        raise CampaignError(
+            f"结束时间（{local(ends_at)}）必须晚于开始时间（{local(starts_at)}）", field="end"
+        )
     if audience not in AUDIENCES:
         raise CampaignError(
-            f"未知的征集对象「{audience}」，可选：members（全体委员）、sectors（部分界别）、public（公开）"
+            f"未知的征集对象「{audience}」，可选：members（全体委员）、sectors（部分界别）、public（公开）",
+            field="audience",
         )
     wanted = tuple(dict.fromkeys(s.strip() for s in sectors if s.strip()))
     if audience == "sectors":
         if not wanted:
-            raise CampaignError("按界别征集时请用 --sector 指定至少一个界别")
+            raise CampaignError("按界别征集时请用 --sector 指定至少一个界别", field="sectors")
         unknown = [s for s in wanted if s not in known_sectors(session)]
         if unknown:
             have = "、".join(sorted(known_sectors(session))) or "（名单中还没有界别）"
-            raise CampaignError(f"未知的界别「{'、'.join(unknown)}」。名单中的界别：{have}")
+            raise CampaignError(f"未知的界别「{'、'.join(unknown)}」。名单中的界别：{have}", field="sectors")
     elif wanted:
-        raise CampaignError("只有按界别征集（--audience sectors）时才能指定界别")
+        raise CampaignError("只有按界别征集（--audience sectors）时才能指定界别", field="sectors")
     campaign = Campaign(
         title=title,
         description=(description or "").strip(),

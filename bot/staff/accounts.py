@@ -18,7 +18,12 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 
 
 class StaffError(ValueError):
-    """A refused staff operation; the message is Chinese, for the person who asked."""
+    """A refused staff operation; the message is Chinese, for the person who asked. `field` names the form input
+    the message is about (e.g. "reason"), so a page can show it next to that input; empty when none."""
+
+    def __init__(self, message: str = "", field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.logsafe import clean
-from bot.staff.models import AuditEntry
+from bot.staff.models import AuditEntry, StaffAccount
 from bot.storage.models import utcnow
 
 FOLD_WINDOW = timedelta(minutes=1)
@@ -57,3 +58,51 @@ def latest(session: Session, limit: int = 50, offset: int = 0) -> list[AuditEntr
     """The newest entries first."""
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
     return list(session.scalars(stmt))
+
+
+# target kinds a bare search value (a receipt number, a campaign number, a username) is tried as
+TARGET_KINDS = ("submission", "item", "campaign", "staff", "document", "doc")
+
+
+@dataclass
+class AuditFilter:
+    """What the audit page shows: who (exact actor), which action codes, what target, and a time range.
+
+    `target` is either "kind:value" (matched exactly) or a bare value tried as every kind of TARGET_KINDS and as the
+    whole target (e.g. "TA2026-0001" finds "submission:TA2026-0001"); `since`/`until` are aware datetimes
+    (until exclusive). Empty fields do not filter."""
+
+    actor: str = ""
+    actions: tuple[str, ...] = ()
+    target: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _targets(value: str) -> list[str]:
+    value = value.strip()
+    if ":" in value:
+        return [value]
+    forms = dict.fromkeys((value, value.upper()))
+    return [*forms, *(f"{kind}:{v}" for kind in TARGET_KINDS for v in forms)]
+
+
+def search(session: Session, f: AuditFilter, limit: int = 50, offset: int = 0) -> list[AuditEntry]:
+    """The entries matching the filter, newest first (each condition uses an index of audit_log)."""
+    stmt = select(AuditEntry)
+    if f.actor.strip():
+        stmt = stmt.where(AuditEntry.actor == f.actor.strip()[:120])
+    if f.actions:
+        stmt = stmt.where(AuditEntry.action.in_(f.actions))
+    if f.target.strip():
+        stmt = stmt.where(or_(*(AuditEntry.target == t[:200] for t in _targets(f.target))))
+    if f.since is not None:
+        stmt = stmt.where(AuditEntry.at >= f.since)
+    if f.until is not None:
+        stmt = stmt.where(AuditEntry.at < f.until)
+    return list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)))
+
+
+def staff_names(session: Session) -> list[str]:
+    """The usernames of the staff accounts (the choices of the audit page's 操作人 field)."""
+    return list(session.scalars(select(StaffAccount.username).order_by(StaffAccount.username)))

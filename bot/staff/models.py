@@ -46,11 +46,11 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(
-        String(120)
+        String(120), index=True
     )  # staff username, or e.g. telegram:123 for a refused stranger
     channel: Mapped[str] = mapped_column(String(20), default="")  # telegram | web | cli
     action: Mapped[str] = mapped_column(String(40), index=True)
-    target: Mapped[str] = mapped_column(String(200), default="")
+    target: Mapped[str] = mapped_column(String(200), default="", index=True)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     repeats: Mapped[int] = mapped_column(

@@ -93,16 +93,9 @@ def perform(
         update(Submission).where(Submission.receipt_no == number).values(updated_at=Submission.updated_at)
     )
     item = load(session, receipt)
-    if action not in ACTION_TARGETS:
-        raise StaffError(t("err_action", action=action))
-    path = target_of(item, action)
+    path = _legal_path(item, action)
+    _check_inputs(item, action, data)
     cat = catalog()
-    if path is None:
-        options = "、".join(t(f"act_{a}") for a in actions_for(item)) or t("err_none")
-        raise StaffError(
-            t("err_illegal", receipt=item.receipt_no, status=cat.status_label(item.status), action=t(f"act_{action}"),
-              options=options)
-        )  # fmt: skip
     before = {"status": item.status}
     after: dict = {}
     reason = data.reason.strip()
@@ -111,7 +104,7 @@ def perform(
     elif action == "assign":
         after = _assign(session, staff, item, data)
     elif action == "reply":
-        after = _check_reply(data, graded=item.type == "proposal")
+        after = _check_reply(data, graded=reply_graded(item))
     for status in path:
         set_status(session, item.receipt_no, status, reason if status == path[-1] else "", staff.username)
     if action == "reply":
@@ -123,6 +116,48 @@ def perform(
         session, staff.username, action, f"submission:{item.receipt_no}", before, after, staff.channel
     )
     return t("done", receipt=item.receipt_no, status=cat.status_label(item.status))
+
+
+def _legal_path(item: Submission, action: str) -> list[str]:
+    if action not in ACTION_TARGETS:
+        raise StaffError(t("err_action", action=action))
+    path = target_of(item, action)
+    if path is None:
+        options = "、".join(t(f"act_{a}") for a in actions_for(item)) or t("err_none")
+        raise StaffError(
+            t("err_illegal", receipt=item.receipt_no, status=catalog().status_label(item.status),
+              action=t(f"act_{action}"), options=options)
+        )  # fmt: skip
+    return path
+
+
+def _check_inputs(item: Submission, action: str, data: ActionInput) -> None:
+    """Refuse missing or wrong inputs of an action (StaffError naming the field), before anything is written."""
+    if action == "decline":
+        if not data.reason.strip():
+            raise StaffError(t("err_reason"), field="reason")
+        allowed = CONVERSIONS.get(item.type, ())
+        if data.convert_to and data.convert_to not in allowed:
+            options = "、".join(catalog().get(k).name for k in allowed) or t("err_none")
+            raise StaffError(t("err_convert", type=data.convert_to, options=options), field="convert_to")
+    elif action == "assign" and not data.lead.strip():
+        raise StaffError(t("err_lead"), field="lead")
+    elif action == "reply":
+        _check_reply(data, graded=reply_graded(item))
+
+
+def check(session: Session, receipt: str, action: str, data: ActionInput | None = None) -> Submission:
+    """The item, when `perform` with these inputs would be accepted now; else the StaffError perform would raise.
+    Writes nothing (the web page's confirmation step checks before asking)."""
+    item = load(session, receipt)
+    _legal_path(item, action)
+    _check_inputs(item, action, data or ActionInput())
+    return item
+
+
+def reply_graded(item: Submission) -> bool:
+    """Whether a reply to this item carries a grade A/B/C (the type's `reply_graded` in types.toml)."""
+    return catalog().get(item.type).reply_graded
 
 
 def _decline_inputs(session: Session, item: Submission, data: ActionInput, reason: str) -> tuple[str, dict]:
@@ -182,10 +217,10 @@ def _assign(session: Session, staff: Staff, item: Submission, data: ActionInput)
 def _check_reply(data: ActionInput, graded: bool) -> dict:
     text = data.reply.strip()
     if not text:
-        raise StaffError(t("err_reply"))
+        raise StaffError(t("err_reply"), field="reply")
     grade = data.grade.strip().upper()
     if (graded or grade) and grade not in GRADES:
-        raise StaffError(t("err_grade"))
+        raise StaffError(t("err_grade"), field="grade")
     return {"grade": grade, "reply": text[:5000]}
 
 

@@ -34,6 +34,7 @@ class SuggestionType:
     category_label: str
     categories: tuple[str, ...]
     fields: tuple[FieldSpec, ...]
+    reply_graded: bool = False  # the handling body's reply carries a grade A/B/C (DOMAIN.md: proposals)
 
     def field(self, key: str) -> FieldSpec:
         """The field with this key (KeyError if unknown)."""
@@ -82,6 +83,7 @@ def catalog() -> Catalog:
             category_label=t.get("category_label", "类别"),
             categories=tuple(t["categories"]),
             fields=tuple(FieldSpec(**f) for f in t["fields"]),
+            reply_graded=bool(t.get("reply_graded", False)),
         )
         for t in data["types"]
     )

@@ -22,12 +22,15 @@ def audience_options(selected: str) -> str:
     )
 
 
-def create_form(csrf: str, known: list[str], form: dict) -> str:
-    """The create form, filled with what was typed when a submission was refused."""
+def create_form(csrf: str, known: list[str], form: dict, errors: dict[str, str] | None = None) -> str:
+    """The create form, filled with what was typed when a submission was refused, the error next to its field."""
+    from bot.channels.web.staff.forms import field_vars
+
     return web_page(
         "campaign_form", csrf=csrf, title=form.get("title", ""), description=form.get("description", ""),
         audiences_html=audience_options(form.get("audience", "members")), sectors=form.get("sectors", ""),
         known_sectors="、".join(known) or "（暂无）", start=form.get("start", ""), end=form.get("end", ""),
+        **field_vars(errors or {}, "title", "audience", "sectors", "start", "end"),
     )  # fmt: skip
 
 

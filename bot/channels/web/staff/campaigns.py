@@ -17,6 +17,7 @@ from bot.campaigns.models import Campaign, CampaignDelivery
 from bot.campaigns.service import CampaignError
 from bot.channels.web.edge import positive_int
 from bot.channels.web.staff import campaign_view
+from bot.channels.web.staff.forms import confirm_page, confirmed
 from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.exports.writers import csv_chunks, write_xlsx
 from bot.staff import audit
@@ -58,12 +59,14 @@ def _list_rows(s) -> list[dict]:
     ]  # fmt: skip
 
 
-async def _list_page(request: web.Request, form: dict, flash: str = "", status: int = 200) -> web.Response:
+async def _list_page(
+    request: web.Request, form: dict, flash: str = "", status: int = 200, errors: dict[str, str] | None = None
+) -> web.Response:
     rows, known = await _db_call(request, lambda s: (_list_rows(s), sorted(service.known_sectors(s))))
     body = web_page(
         "campaigns_list",
         rows_html=campaign_view.list_rows(rows),
-        form_html=campaign_view.create_form(request["csrf"], known, form),
+        form_html=campaign_view.create_form(request["csrf"], known, form, errors or {}),
     )
     return page(request, t("web_campaigns_title"), body, status, flash)
 
@@ -80,10 +83,15 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
     form = {k: str(v)[:5000] for k, v in request["form"].items() if k != "csrf"}
     staff = request["staff"]
 
+    def parse(key: str, end_of_day: bool = False):
+        try:
+            return service.parse_time(form.get(key, ""), end_of_day=end_of_day)
+        except CampaignError as exc:
+            raise CampaignError(str(exc), field=key) from None
+
     def create(s):
-        start = form.get("start", "").strip()
-        starts = service.parse_time(start) if start else utcnow()
-        ends = service.parse_time(form.get("end", ""), end_of_day=True)
+        starts = parse("start") if form.get("start", "").strip() else utcnow()
+        ends = parse("end", end_of_day=True)
         c = service.create(
             s, form.get("title", ""), starts, ends, description=form.get("description", ""),
             audience=form.get("audience", "members").strip().lower(),
@@ -96,6 +104,8 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
     try:
         campaign_id = await _db_call(request, create)
     except CampaignError as exc:
+        if exc.field:  # shown next to its field, which gets the cursor
+            return await _list_page(request, form, "", 400, {exc.field: str(exc)})
         return await _list_page(request, form, web_page("flash_error", text=str(exc)), 400)
     raise web.HTTPSeeOther(f"/staff/campaigns/{campaign_id}?done=created", headers=HEADERS)
 
@@ -215,8 +225,26 @@ async def open_campaign(request: web.Request) -> web.StreamResponse:
 
 @staff_required
 async def close_campaign(request: web.Request) -> web.StreamResponse:
-    """Close now; later answers are refused."""
-    return await _change(request, "close")
+    """Close now, after the confirmation step (a POST without it changes nothing); later answers are refused."""
+    cid = request.match_info["id"]
+    if confirmed(request, f"campaign:{int(cid)}:close"):
+        return await _change(request, "close")
+
+    def ask(s):
+        c = service.get(s, cid)
+        answers = s.scalar(
+            select(func.count()).where(Submission.campaign_id == c.id, Submission.type == "campaign")
+        )
+        return confirm_page(
+            request, title=f"确认结束征集活动 #{c.id}", what=f"campaign:{c.id}:close",
+            question=html.unescape(t("web_confirm_campaign_close", id=c.id, title=c.title, answers=answers)),
+            button="确认立即结束", back=f"/staff/campaigns/{c.id}",
+        )  # fmt: skip
+
+    try:
+        return await _db_call(request, ask)
+    except CampaignError as exc:
+        return await _report_page(request, web_page("flash_error", text=str(exc)), 400)
 
 
 @staff_required

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from bot.channels.web.edge import positive_int
+from bot.channels.web.staff.forms import confirm_page, confirmed, field_vars
 from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.staff import offer_flags, review
 from bot.staff.accounts import StaffError
@@ -21,6 +22,7 @@ from bot.storage.models import Attachment, Submission
 from bot.suggestions.types import catalog
 
 PER_PAGE = 20
+CONFIRM = {"accept", "decline", "close"}  # item actions that cannot be undone: confirmed first (issue 11)
 MAX_PAGE = 100_000  # a page number beyond this is refused (the offset would be absurd)
 
 
@@ -104,7 +106,7 @@ def _attachment_li(a: Attachment) -> str:
     return f"<li>{link}（{escape(a.kind)}）</li>"
 
 
-def _item_body(s, item: Submission, csrf: str, form: dict) -> str:
+def _item_body(s, item: Submission, csrf: str, form: dict, errors: dict[str, str]) -> str:
     cat = catalog()
     stype = cat.get(item.type)
     from html import escape
@@ -138,44 +140,69 @@ def _item_body(s, item: Submission, csrf: str, form: dict) -> str:
         "item", status=cat.status_label(item.status), type_name=stype.name, member=member_label(s, item),
         date=when(item.created_at), category_label=stype.category_label, category=item.category or "-",
         fields_html=fields, attachments_html=attachments, assignments_html=assignments, replies_html=replies,
-        history_html=history, actions_html=_actions(item, csrf, form),
+        history_html=history, actions_html=_actions(item, csrf, form, errors),
     )  # fmt: skip
 
 
-def _actions(item: Submission, csrf: str, form: dict) -> str:
-    """One form per legal action; a failed form keeps what the staff member typed."""
+def _options_of(pairs: list[tuple[str, str]], selected: str) -> str:
+    from html import escape
+
+    return "".join(
+        f'<option value="{escape(k, quote=True)}"{" selected" if selected == k else ""}>{escape(v)}</option>'
+        for k, v in pairs
+    )
+
+
+def _actions(item: Submission, csrf: str, form: dict, errors: dict[str, str]) -> str:
+    """The legal actions grouped by what they need: buttons that need nothing first (those that cannot be undone
+    ask for confirmation), then one form per action with inputs, each holding only its own fields (the reason
+    belongs to 不予立案; the grade only to the types whose replies are graded). A refused form keeps what was typed
+    and shows the error next to its field."""
     cat = catalog()
-    out = []
+    receipt = item.receipt_no
+    direct, forms = [], []
     for action in review.actions_for(item):
         label = t(f"act_{action}")
         if action == "decline":
-            conv = "".join(
-                f'<option value="{k}"{" selected" if form.get("convert_to") == k else ""}>{cat.get(k).name}</option>'
-                for k in review.CONVERSIONS.get(item.type, ())
-            )
-            out.append(web_page("action_decline", csrf=csrf, label=label, reason=form.get("reason", ""),
-                                conversions_html=conv))  # fmt: skip
+            conversions = [(k, cat.get(k).name) for k in review.CONVERSIONS.get(item.type, ())]
+            convert = (
+                web_page("action_decline_convert", **field_vars(errors, "convert_to"),
+                         conversions_html=_options_of(conversions, form.get("convert_to", "")))
+                if conversions else ""
+            )  # fmt: skip
+            forms.append(web_page("action_decline", csrf=csrf, receipt=receipt, label=label,
+                                  reason=form.get("reason", ""), convert_html=convert,
+                                  **field_vars(errors, "reason")))  # fmt: skip
         elif action == "assign":
-            out.append(web_page("action_assign", csrf=csrf, label=label, lead=form.get("lead", ""),
-                                assisting=form.get("assisting", ""), contact=form.get("contact", "")))  # fmt: skip
+            forms.append(web_page("action_assign", csrf=csrf, receipt=receipt, label=label,
+                                  lead=form.get("lead", ""), assisting=form.get("assisting", ""),
+                                  contact=form.get("contact", ""), **field_vars(errors, "lead")))  # fmt: skip
         elif action == "reply":
-            grades = "".join(
-                f'<option value="{g}"{" selected" if form.get("grade") == g else ""}>{t("grade_" + g)}</option>'
-                for g in review.GRADES
-            )
-            out.append(web_page("action_reply", csrf=csrf, label=label, reply=form.get("reply", ""),
-                                grades_html=grades))  # fmt: skip
+            grades = [(g, t("grade_" + g)) for g in review.GRADES]
+            grade = (
+                web_page("action_reply_grade", grades_html=_options_of(grades, form.get("grade", "")),
+                         **field_vars(errors, "grade"))
+                if review.reply_graded(item) else ""
+            )  # fmt: skip
+            forms.append(web_page("action_reply", csrf=csrf, receipt=receipt, label=label,
+                                  reply=form.get("reply", ""), grade_html=grade,
+                                  **field_vars(errors, "reply")))  # fmt: skip
         else:
-            out.append(web_page("action_simple", csrf=csrf, action=action, label=label))
+            shown = f"{label}…" if action in CONFIRM else label
+            direct.append(web_page("action_simple", csrf=csrf, receipt=receipt, action=action, label=shown))
     flag = "offer_show" if item.offer_hidden else "offer_hide"  # not a workflow move: always available
-    out.append(web_page("action_simple", csrf=csrf, action=flag, label=t(f"act_{flag}")))
-    return "\n".join(out)
+    offer = web_page("action_simple", csrf=csrf, receipt=receipt, action=flag, label=t(f"act_{flag}"))
+    return web_page(
+        "action_groups", direct_html="\n".join(direct), forms_html="\n".join(forms), offer_html=offer
+    )
 
 
-async def _render_item(request: web.Request, receipt: str, flash: str = "", status: int = 200, form=None):
+async def _render_item(
+    request: web.Request, receipt: str, flash: str = "", status: int = 200, form=None, errors=None
+):
     def build(s):
         item = review.load(s, receipt)
-        return item.receipt_no, _item_body(s, item, request["csrf"], form or {})
+        return item.receipt_no, _item_body(s, item, request["csrf"], form or {}, errors or {})
 
     try:
         number, body = await _db_call(request, build)
@@ -202,9 +229,36 @@ async def item_page(request: web.Request) -> web.Response:
     return await _render_item(request, request.match_info["receipt"], flash)
 
 
+def _confirmation(request: web.Request, item: Submission, action: str, form: dict) -> web.Response:
+    """The confirmation step of an action that cannot be undone: what it does to which item, with its inputs."""
+    from html import escape
+
+    cat = catalog()
+    path = review.target_of(item, action) or [item.status]
+    label = html.unescape(t(f"act_{action}"))
+    details = [("状态", f"{cat.status_label(item.status)} → {cat.status_label(path[-1])}")]
+    if form.get("reason", "").strip():
+        details.append(("理由", form["reason"].strip()))
+    if form.get("convert_to", "") in review.CONVERSIONS.get(item.type, ()):
+        details.append(("同时转为", cat.get(form["convert_to"]).name))
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in details)
+    return confirm_page(
+        request, title=f"确认{label}", what=f"item:{item.receipt_no}:{action}",
+        question=_plain("web_confirm_item", receipt=item.receipt_no, title=item.title, action=label),
+        details_html=f'<table class="fields" id="confirm-details">{rows}</table>', button=f"确认{label}",
+        back=f"/staff/item/{item.receipt_no}", fields={k: v for k, v in form.items() if k != "confirm"},
+    )  # fmt: skip
+
+
+def _plain(name: str, /, **variables: object) -> str:
+    """A staff template rendered as plain text (confirm_page escapes it)."""
+    return html.unescape(t(name, **variables))
+
+
 @staff_required
 async def item_action(request: web.Request) -> web.StreamResponse:
-    """Run one action from the item page; an illegal move or bad input is shown and nothing is lost."""
+    """Run one action from the item page; an illegal move or bad input is shown next to its field and nothing is
+    lost; an action that cannot be undone (CONFIRM) first shows the confirmation step and runs only when confirmed."""
     form = {k: str(v)[:5000] for k, v in request["form"].items() if k != "csrf"}
     receipt, action = request.match_info["receipt"], form.get("action", "")
     data = review.ActionInput(
@@ -214,14 +268,20 @@ async def item_action(request: web.Request) -> web.StreamResponse:
     )  # fmt: skip
     staff = request["staff"]
     try:
+        if action in CONFIRM and not confirmed(request, f"item:{receipt.strip().upper()}:{action}"):
+            return await _db_call(
+                request,
+                lambda s: _confirmation(request, review.check(s, receipt, action, data), action, form),
+            )
         if action in offer_flags.ACTIONS:
             await _db_call(request, offer_flags.set_offer_hidden, staff, receipt, offer_flags.ACTIONS[action])
         else:
             await _db_call(request, review.perform, staff, receipt, action, data)
     except StaffError as exc:
-        return await _render_item(
-            request, receipt, web_page("flash_error", text=html.unescape(str(exc))), 400, form
-        )
+        message = html.unescape(str(exc))
+        if exc.field:
+            return await _render_item(request, receipt, "", 400, form, {exc.field: message})
+        return await _render_item(request, receipt, web_page("flash_error", text=message), 400, form)
     raise web.HTTPSeeOther(f"/staff/item/{receipt.strip().upper()}?done={action}")
 
 

@@ -29,7 +29,6 @@ from bot.staff.texts import t
 COOKIE = "lvzhi_staff"
 LOGIN_COOKIE = "lvzhi_staff_login"
 LOGIN_LIMIT = web.AppKey("staff_login_limit", LoginThrottle)  # failed logins per username and per address
-UNLOGGED = {"/staff/", "/staff"}  # opening the staff area before logging in is not an attempt at anything
 STATIC = Path(__file__).resolve().parent / "static"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HEADERS = {
@@ -82,7 +81,8 @@ def _secure(request: web.Request) -> bool:
 def staff_required(handler: Handler) -> Handler:
     """Let only a logged-in staff member through (GET without a session: to the login page; POST: CSRF checked).
 
-    Sets request["staff"] (a Staff) and request["csrf"]; refusals are written to the audit log."""
+    Sets request["staff"] (a Staff) and request["csrf"]; refused POSTs (no session, forged CSRF) are written to the
+    audit log, a GET without a session only goes to the login page."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
@@ -90,10 +90,8 @@ def staff_required(handler: Handler) -> Handler:
         found = await _db_call(request, sessions.resolve, token) if token else None
         if found is None:
             what = f"{request.method} {request.path_qs}"
-            if request.method != "GET":
+            if request.method != "GET":  # a page view without a session is not an attempt: no audit row
                 await _db_call(request, audit.fold, _client(request), "web", "access_denied", what)
-            elif request.path not in UNLOGGED:  # a page view without a session: folded, not a refusal
-                await _db_call(request, audit.fold, _client(request), "web", "anonymous_view", what)
             if request.method == "GET":
                 raise web.HTTPSeeOther(
                     f"/staff/login?next={quote(request.path_qs, safe='')}", headers=HEADERS
