@@ -53,6 +53,17 @@ DYNAMIC = {
         "campaign_open",
         "campaign_close",
     },
+    ("bot/activities/cli.py", "f'activity_leave_{args.decision}'"): lambda: {
+        "activity_leave_approve",
+        "activity_leave_return",
+    },
+    (
+        "bot/channels/web/staff/activities.py",
+        "'activity_leave_' + ('approve' if approve else 'return')",
+    ): lambda: {
+        "activity_leave_approve",
+        "activity_leave_return",
+    },
     ("bot/staff/audit.py", "action"): lambda: set(),  # fold() passes its callers' codes on: they are scanned
 }
 

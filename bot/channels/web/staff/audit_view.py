@@ -17,6 +17,7 @@ TARGET_PAGES = {
     "campaign": "/staff/campaigns/{}",
     "document": "/staff/docs/{}",
     "doc": "/staff/docs/{}",
+    "activity": "/staff/activities/{}",
 }
 
 
@@ -25,7 +26,9 @@ def target_html(target: str) -> str:
     kind, value = audit_labels.split_target(target)
     text = escape(audit_labels.target_label(target))
     if kind in TARGET_PAGES:
-        href = TARGET_PAGES[kind].format(quote(value, safe=""))
+        href = TARGET_PAGES[kind].format(
+            quote(value.split(":")[0], safe="")
+        )  # activity:3:member:7 → activity 3
         text = f'<a class="target" href="{escape(href, quote=True)}">{text}</a>'
     if kind:
         text += f' <a class="same" href="/staff/audit?target={quote(target, safe="")}" title="此对象的全部记录">⌕</a>'

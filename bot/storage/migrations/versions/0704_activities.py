@@ -1,7 +1,7 @@
 """duty activities (issue 13): activities, activity_invitees, activity_notices, member_committees
 
 Revision ID: 0704_activities
-Revises: 0602_security
+Revises: 0703_audit
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import bot.storage.models.base
 
 revision = "0704_activities"
-down_revision = "0602_security"
+down_revision = "0703_audit"
 branch_labels = None
 depends_on = None
 
