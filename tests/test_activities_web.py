@@ -191,6 +191,16 @@ def test_activity_pages_in_chromium(site, browser, database):
     browser.get(f"{url}/staff/activities/{aid}")
     assert browser.find_element(By.ID, "o-link").get_attribute("href").endswith(f"/staff/campaigns/{cid}")
 
+    # cancelling is irreversible: a confirmation step first; 返回 changes nothing, 确认 tells every invitee once
+    _click(browser, "a-cancel")
+    assert "确定取消这项活动吗" in browser.find_element(By.TAG_NAME, "main").text
+    with database.session() as s:
+        assert service.get(s, aid).status != "cancelled"
+    _click(browser, "confirm-yes")
+    with database.session() as s:
+        assert service.get(s, aid).status == "cancelled"
+    assert _notes(database, "已取消") == {"9000": 1, "9001": 1, "9002": 1}
+
 
 @pytest.mark.slow
 def test_check_in_by_the_web_chat_link(bot_services, browser, database):

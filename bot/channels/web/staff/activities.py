@@ -14,6 +14,7 @@ from bot.activities import attendance, chat, notices, overview, service
 from bot.activities.opinions import open_call
 from bot.activities.service import ActivityError
 from bot.channels.web.edge import positive_int
+from bot.channels.web.staff.forms import confirm_page, confirmed
 from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.exports.writers import csv_chunks, write_xlsx
 from bot.staff import audit
@@ -298,8 +299,15 @@ async def edit(request: web.Request) -> web.StreamResponse:
 
 @staff_required
 async def cancel(request: web.Request) -> web.StreamResponse:
-    """Cancel; invitees told once (audited)."""
+    """Cancel; invitees told once (audited). Irreversible: a confirmation step first."""
     staff, reason = request["staff"], str(request["form"].get("reason", "")).strip()[:300]
+    activity_id = request.match_info["id"]
+    if not confirmed(request, f"activity:{activity_id}:cancel"):
+        return confirm_page(
+            request, title="取消履职活动", what=f"activity:{activity_id}:cancel",
+            question="取消后将通知全部受邀委员，且不能恢复。确定取消这项活动吗？", button="确认取消活动",
+            back=f"/staff/activities/{activity_id}", fields=dict(request["form"]),
+        )  # fmt: skip
 
     def run(s):
         a = service.cancel(s, request.match_info["id"])
