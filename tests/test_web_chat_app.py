@@ -47,7 +47,9 @@ def _open(driver, url: str, size: tuple[int, int], chat: bool = True) -> None:
     driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": phone, "maxTouchPoints": 5})
     driver.get(url)
     if chat:
-        WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        WebDriverWait(driver, 20).until(
+            lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready")
+        )
 
 
 def _bots(driver) -> list:
