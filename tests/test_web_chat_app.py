@@ -440,3 +440,40 @@ def test_server_errors_are_chinese(site, monkeypatch):
         r.status_code == 500 and "<title>服务器出错了 · 履职助手</title>" in r.text and 'href="/"' in r.text
     )
     assert "disk full" not in r.text
+
+
+def test_receipt_and_reply_with_rating_buttons_come_back_after_reload(site, browser, database):
+    from bot.staff import review
+    from bot.staff.accounts import Staff
+    from bot.staff.models import SubmissionReply
+
+    _open(browser, f"{site}/", PHONE)
+    _micro_until_files(browser)
+    _press(browser, "f:d")
+    _press(browser, "f:s")
+    receipt = _bots(browser)[-1].find_element(By.TAG_NAME, "b").text
+    staff = Staff("li", "staff", channel="cli")
+    with database.session() as s:
+        review.perform(s, staff, receipt, "review")
+        review.perform(s, staff, receipt, "reply", review.ActionInput(reply="已转交市地铁集团研究。"))
+    cookie = {"lvzhi_web": browser.get_cookie("lvzhi_web")["value"]}
+    notes = requests.get(f"{site}/api/notifications", cookies=cookie).json()["replies"]  # the page's poll
+    assert any("已转交市地铁集团研究" in n["html"] for n in notes)
+    _open(
+        browser, f"{site}/", PHONE
+    )  # reload: the receipt and the reply with its rating buttons are shown again
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, '#log button[data-data^="rt:"]')
+    )
+    texts = [b.text for b in _bots(browser)]
+    assert any(receipt in t for t in texts) and any("已转交市地铁集团研究" in t for t in texts)
+    assert _mine(browser)[0] == "📝 提交微建议"
+    rating = browser.find_elements(By.CSS_SELECTOR, '#log button[data-data^="rt:"]')[0]
+    assert rating.text == "满意"
+    n = len(browser.find_elements(By.CSS_SELECTOR, "#log .toast, #log .msg"))
+    rating.click()  # still valid after the reload
+    WebDriverWait(browser, 20).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#log .toast, #log .msg")) > n and _idle(d)
+    )
+    with database.session() as s:
+        assert s.scalars(select(SubmissionReply.rating)).one() == "满意"
