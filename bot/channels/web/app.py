@@ -9,6 +9,7 @@ headers (`security_headers` middleware), errors are Chinese pages; bodies are ch
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html as html_lib
 import json
 import logging
@@ -208,6 +209,10 @@ async def _converse(
 
     if not await asyncio.to_thread(begin):
         return await _replayed(request, ref.chat_id, key), None
+    if (
+        key is not None
+    ):  # the Assistant's processed keys are per channel: one chat's key never shadows another's
+        event = dataclasses.replace(event, update_key=f"{ref.chat_id[:16]}:{key}")
     try:
         replies = await asyncio.to_thread(request.app[SERVICES].assistant.handle, ref, event)
     except Exception:
