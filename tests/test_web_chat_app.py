@@ -5,12 +5,14 @@ limit, quick buttons by label, Chinese error pages, passages under their answer,
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import threading
 
 import pytest
 import requests
+from docx import Document
 from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -135,12 +137,30 @@ def test_attachment_upload_reaches_the_staff_item_page(site, browser, database, 
             """const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
             const dt = new DataTransfer(); dt.items.add(new File([bytes], arguments[1], {type: "image/png"}));
             document.getElementById("chat").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true}));""",
-            __import__("base64").b64encode(photo.read_bytes()).decode(),
+            base64.b64encode(photo.read_bytes()).decode(),
             photo.name,
         )
     WebDriverWait(browser, 30).until(lambda d: len(_bots(d)) > n and _idle(d))
     assert "已收到附件（共 1 个）" in _bots(browser)[-1].text
     assert _mine(browser)[-1].startswith("📎 现场照片.png")
+    files = {"现场照片.png": photo.read_bytes()}
+    if size == DESKTOP:  # a document pasted into the composer
+        doc = tmp_path / "调研报告.docx"
+        document = Document()
+        document.add_paragraph("地铁站无障碍设施调研报告")
+        document.save(doc)
+        files[doc.name] = doc.read_bytes()
+        n = len(_bots(browser))
+        browser.execute_script(
+            """const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+            const dt = new DataTransfer(); dt.items.add(new File([bytes], arguments[1]));
+            document.getElementById("input").dispatchEvent(
+                new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true}));""",
+            base64.b64encode(doc.read_bytes()).decode(),
+            doc.name,
+        )
+        WebDriverWait(browser, 30).until(lambda d: len(_bots(d)) > n and _idle(d))
+        assert "已收到附件（共 2 个）" in _bots(browser)[-1].text
     # refused before sending, with the reason: a type the office cannot open, a file over the limit
     exe, big = tmp_path / "setup.exe", tmp_path / "扫描件.pdf"
     exe.write_bytes(b"MZ" * 10)
@@ -160,15 +180,19 @@ def test_attachment_upload_reaches_the_staff_item_page(site, browser, database, 
     assert receipt.startswith("WJ-")
     with database.session() as s:
         item = s.scalars(select(Submission).where(Submission.receipt_no == receipt)).one()
-        (att,) = s.scalars(select(Attachment).where(Attachment.submission_id == item.id)).all()
-        att_id, kind = att.id, att.kind
-    assert kind == "photo"
+        stored = s.scalars(
+            select(Attachment).where(Attachment.submission_id == item.id).order_by(Attachment.id)
+        )
+        kept = [(a.id, a.file_name, a.kind) for a in stored]
+    kinds = {"现场照片.png": "photo", "调研报告.docx": "document"}
+    assert [(name, kind) for _id, name, kind in kept] == [(name, kinds[name]) for name in files]
     staff = _staff(site)
     page = staff.get(f"{site}/staff/item/{receipt}").text
-    assert f'href="/staff/attachment/{att_id}">现场照片.png</a>' in page
-    got = staff.get(f"{site}/staff/attachment/{att_id}")
-    assert got.status_code == 200 and got.content == photo.read_bytes()
-    assert "attachment" in got.headers["Content-Disposition"]
+    for att_id, name, _kind in kept:
+        assert f'href="/staff/attachment/{att_id}">{name}</a>' in page
+        got = staff.get(f"{site}/staff/attachment/{att_id}")
+        assert got.status_code == 200 and got.content == files[name]
+        assert "attachment" in got.headers["Content-Disposition"]
 
 
 def test_upload_limits_are_checked_by_the_server_too(site, database):
@@ -477,3 +501,14 @@ def test_receipt_and_reply_with_rating_buttons_come_back_after_reload(site, brow
     )
     with database.session() as s:
         assert s.scalars(select(SubmissionReply.rating)).one() == "满意"
+
+
+def test_enter_sends_on_a_desktop_keyboard(site, browser, database):
+    _open(browser, f"{site}/", DESKTOP)
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("第一行", Keys.SHIFT, Keys.ENTER, Keys.SHIFT, "第二行")  # Shift+Enter: a new line
+    assert box.get_attribute("value") == "第一行\n第二行" and _mine(browser) == []
+    _type(browser, QUESTION)
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: len(_bots(d)) == 2 and _idle(d))
+    assert _mine(browser) == [QUESTION] and box.get_attribute("value") == ""

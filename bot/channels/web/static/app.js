@@ -112,7 +112,7 @@
     try {
       const { data } = await post(url, makeBody());
       if (me) { me.classList.remove("failed"); const f = me.querySelector(".fail"); if (f) f.remove(); }
-      if (data.error) toast(data.error);
+      if (data.error) { toast(data.error); if (me) me.classList.add("failed"); }
       if (data.replies && onData) onData(data); else render(data.replies);
       if (restore !== null && input.value === restore) { input.value = ""; changed(); }
     } catch (e) {
