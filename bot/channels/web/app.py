@@ -160,7 +160,6 @@ async def _handle(request: web.Request, kind: str) -> web.Response:
         replies, token = await _end_sessions(request, opened.session_id)
     elif kind == "text" and len(value) > max_text():
         replies = [Reply(say("web_text_too_long", n=len(value), max=max_text()))]
-        extra["refused"] = True
     else:
         if kind == "text" and value.startswith("/"):
             name, _, arg = value[1:].partition(" ")
@@ -308,7 +307,7 @@ async def upload(request: web.Request) -> web.Response:
     shown = say("web_file_sent", name=got.file.file_name, size=uploads.size_label(got.size))
     event = Event("file", file=got.file, update_key=key)
     replies, _ = await _converse(request, opened, ref, event, shown, False)
-    resp = web.json_response({"replies": [_reply_json(r) for r in replies], "shown": shown})
+    resp = web.json_response({"replies": [_reply_json(r) for r in replies]})
     _set_cookie(request, resp, opened.token)
     return resp
 
