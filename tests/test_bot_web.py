@@ -44,11 +44,11 @@ def test_web_chat_asks_and_submits_micro_suggestion(web_url, browser, database):
     answer = _bot_bubbles(browser)[-1]
     assert "一事一案" in answer.text and "《青川市政协提案工作条例》" in answer.text
     assert answer.find_element(By.TAG_NAME, "b").text == "出处"
-    _click(browser, "q:p:1:1")
-    assert (
-        "第五条 提案应当坚持一事一案"
-        in _bot_bubbles(browser)[-1].find_element(By.TAG_NAME, "blockquote").text
+    answer.find_element(By.CSS_SELECTOR, 'button[data-data="q:p:1:1"]').click()  # opens under its answer
+    passage = WebDriverWait(browser, 20).until(
+        lambda d: answer.find_elements(By.CSS_SELECTOR, ".passage blockquote")
     )
+    assert "第五条 提案应当坚持一事一案" in passage[0].text
     _say(browser, "<script>alert(1)</script>")  # escaped, shown as text
     assert not browser.find_elements(By.CSS_SELECTOR, ".bubble script")
     browser.find_element(By.ID, "btn-suggest").click()

@@ -259,7 +259,7 @@ def test_pruning_removes_unused_guests_sessions_and_update_keys(database):
         s.add(Notification(identity_id=idle.id, channel="web", chat_id="idle", html="待送达"))
     with database.session() as s:
         counts = prune(s, idle=timedelta(days=14), after=timedelta(days=1))
-    assert counts == {"sessions": 1, "notifications": 1, "updates": 3000, "guests": 3000}
+    assert counts == {"sessions": 1, "notifications": 1, "updates": 3000, "guests": 3000, "history": 0}
     with database.session() as s:
         left = set(s.scalars(select(ChatIdentity.external_id).where(ChatIdentity.channel == "web")))
         assert left == {"author", "live", "idle"}  # idle: created just now, pruned on a later pass

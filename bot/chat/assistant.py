@@ -17,8 +17,10 @@ from bot.storage import Database
 from bot.storage.chat_history import recent_turns
 from bot.storage.models import ChatIdentity, FlowState, utcnow
 from bot.suggestions import flow, views
+from bot.textnorm import is_traditional
 
 log = logging.getLogger(__name__)
+QUESTION_MAX = 1000  # characters of a question; a longer one is refused with its real length, never cut
 
 
 class Assistant:
@@ -65,8 +67,8 @@ class Assistant:
 
     def _answer_ahead(self, ref: ChatRef, event: Event) -> Answer | None:
         """The answer to a text that will be a question (read-only look at the chat), or None."""
-        question = event.text.strip()[:1000]
-        if not question:
+        question = event.text.strip()
+        if not question or len(question) > QUESTION_MAX:
             return None
         with self.db.session() as s:
             if event.update_key and processed.seen(s, ref.channel, event.update_key):
@@ -122,11 +124,14 @@ class Assistant:
         question = question.strip()
         if not question:
             return [Reply(say("empty_question"))]
+        if len(question) > QUESTION_MAX:
+            trad = is_traditional(question)
+            return [Reply(say("chat_question_too_long", trad, n=len(question), max=QUESTION_MAX))]
         # Follow-ups ("那社情民意呢？") are resolved with the chat's last turns, which are stored here too.
-        if ahead is not None and ahead.question == question[:1000]:
-            answer = record_answer(self.answerer, s, ref.channel, ref.chat_id, question[:1000], ahead)
+        if ahead is not None and ahead.question == question:
+            answer = record_answer(self.answerer, s, ref.channel, ref.chat_id, question, ahead)
         else:
-            answer = answer_in_chat(self.answerer, s, ref.channel, ref.chat_id, question[:1000])
+            answer = answer_in_chat(self.answerer, s, ref.channel, ref.chat_id, question)
         row = qa.log_answer(s, ident, ref, answer)
         return [qa.render_answer(answer, row.id)]
 

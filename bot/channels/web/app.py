@@ -1,28 +1,37 @@
-"""aiohttp app: the chat page and a JSON API (/api/message, /api/press, /api/notifications).
+"""aiohttp app: the chat page and a JSON API (/api/message, /api/press, /api/upload, /api/history, /api/section,
+/api/notifications).
 
 Each browser's chat is opened by a server-made session token in the `lvzhi_web` cookie (bot.channels.web.sessions);
-every response carries the security headers (`security_headers` middleware); bodies are checked at the edge."""
+its conversation is kept on the server (bot.channels.web.history), so a reload shows it again and a retried request
+(same client key) gets the first request's replies, never a second answer. Every response carries the security
+headers (`security_headers` middleware), errors are Chinese pages; bodies are checked at the edge."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import html as html_lib
+import json
 import logging
 import re
+import time
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import select
 
 from bot.channels.flood import FloodLimiter
-from bot.channels.web import sessions
+from bot.channels.web import history, sessions, uploads
 from bot.channels.web.client import client_address
 from bot.channels.web.context import SERVICES, secure_cookies
-from bot.channels.web.edge import bad_request, json_object
-from bot.chat.texts import say
+from bot.channels.web.edge import bad_request, json_object, positive_int
+from bot.chat.texts import esc, say
 from bot.chat.types import Button, ChatRef, Event, Reply
 from bot.logsafe import clean
-from bot.storage.models import Notification, utcnow
+from bot.storage.models import Notification, QALog, utcnow
+from bot.suggestions.types import catalog
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -32,6 +41,11 @@ FLOOD_ADDR = web.AppKey("flood_addr", FloodLimiter)
 END_SESSIONS = "/logout"  # the chat command that ends every web session of the member
 UPDATE_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 NOTES_PER_POLL = 20
+REPLAY_WAIT_S = (
+    90.0  # how long a replayed request waits for the first one's replies (an LLM answer takes seconds)
+)
+ASIDE = ("q:p:", "q:v:")  # presses whose exchange is not listed in the history: a passage opened, a vote
+VOTE = re.compile(r"^q:v:(\d{1,10}):(-?1)$")
 CSP = "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
@@ -50,14 +64,30 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
             raise web.HTTPBadRequest(text="请求中含有不允许的控制字符。")
         resp = await handler(request)
     except web.HTTPException as exc:
-        _secure(request, exc.headers)
-        raise
+        if exc.text != f"{exc.status}: {exc.reason}" or exc.status < 400:
+            _secure(request, exc.headers)
+            raise
+        resp = error_response(request, exc.status, exc.headers)  # aiohttp's bare English text: a Chinese page
     except Exception:
         log.exception("unhandled error on %s %s", request.method, clean(request.path, 120))
-        resp = web.Response(status=500, text="服务器内部错误，请稍后再试。", content_type="text/plain")
+        resp = error_response(request, 500)
     if not resp.prepared:
         _secure(request, resp.headers)
     return resp
+
+
+def error_response(request: web.Request, status: int, headers=None) -> web.Response:
+    """A Chinese error for `status`: JSON {"error"} under /api/, else a page with a link back to the chat.
+
+    Kept headers: Allow (a 405's allowed methods)."""
+    name = "web_not_found" if status == 404 else "web_server_error" if status >= 500 else "web_method"
+    message = html_lib.unescape(say(name))
+    keep = {k: v for k, v in (headers or {}).items() if k.lower() == "allow"}
+    if request.path.startswith("/api/"):
+        body = json.dumps({"error": message}, ensure_ascii=False)
+        return web.Response(status=status, text=body, content_type="application/json", headers=keep)
+    text = say("web_error_page", title=html_lib.unescape(say(f"{name}_title")), message=message)
+    return web.Response(status=status, text=text, content_type="text/html", headers=keep)
 
 
 def _has_nul(request: web.Request) -> bool:
@@ -106,39 +136,123 @@ def _set_cookie(request: web.Request, resp: web.StreamResponse, token: str | Non
         )  # fmt: skip
 
 
+def max_text() -> int:
+    """The longest message the chat takes (characters): the longest field of any suggestion type (提案理由 2,500,
+    意见内容 3,000 in prompts/suggestions/types.toml). A longer one is refused with its real length, never cut."""
+    return max(f.max for t in catalog().types for f in t.fields)
+
+
 async def _handle(request: web.Request, kind: str) -> web.Response:
-    body = await json_object(request, {"text": (str,), "data": (str,), "id": (str, int)})
-    value = str(body.get("text") or body.get("data") or "")[:4000]
-    key = str(body.get("id") or "") or None
-    if key is not None and not UPDATE_KEY.match(key):
-        raise bad_request("消息编号格式不正确")
-    addr = client_address(request, _settings(request).trusted_proxies)
-    if request.app[FLOOD_ADDR].check(addr) != "ok":  # before any row is written: a cookie is free
-        return web.json_response({"replies": [_reply_json(Reply(say("flood")))]}, status=429)
+    body = await json_object(request, {"text": (str,), "data": (str,), "id": (str, int), "label": (str,)})
+    value = str(body.get("text") or body.get("data") or "")
+    label = str(body.get("label") or "")[:100]  # what the member pressed, as the page shows it
+    key = _key(body.get("id"))
+    limited = _flooded(request)
+    if limited is not None:
+        return limited
     opened = await _open(request)
     token = opened.token
     ref = ChatRef("web", opened.external_id, opened.external_id, "网页用户")
+    extra: dict = {}
     if request.app[FLOOD].check(ref.user_id) != "ok":
         replies = [Reply(say("flood"))]
     elif kind == "text" and value.strip().lower() == END_SESSIONS:
         replies, token = await _end_sessions(request, opened.session_id)
+    elif kind == "text" and len(value) > max_text():
+        replies = [Reply(say("web_text_too_long", n=len(value), max=max_text()))]
     else:
         if kind == "text" and value.startswith("/"):
             name, _, arg = value[1:].partition(" ")
             event = Event("command", name.strip().lower(), arg.strip(), update_key=key)
         else:
             event = Event(kind, value, update_key=key)
-        try:
-            replies = await asyncio.to_thread(request.app[SERVICES].assistant.handle, ref, event)
-        except Exception:
-            log.exception("web chat error (chat %s, %s %s)", ref.chat_id[:8], kind, clean(value, 80))
-            replies = [Reply(say("apology"))]
-        if event.kind == "command":  # /start CODE may have bound the chat: a new token for the member
-            rotated = await asyncio.to_thread(_refresh, request, opened.session_id)
-            token = rotated.token if rotated else token
-    resp = web.json_response({"replies": [_reply_json(r) for r in replies]})
+        shown = esc(label or value)
+        aside = kind == "press" and value.startswith(ASIDE)
+        replies, rotated = await _converse(request, opened, ref, event, shown, aside)
+        token = rotated or token
+        vote = VOTE.match(value) if kind == "press" else None
+        if vote:
+            extra["vote"] = await _vote_state(request, ref.chat_id, int(vote.group(1)))
+    resp = web.json_response({"replies": [_reply_json(r) for r in replies], **extra})
     _set_cookie(request, resp, token)
     return resp
+
+
+def _key(raw) -> str | None:
+    key = str(raw or "") or None
+    if key is not None and not UPDATE_KEY.match(key):
+        raise bad_request("消息编号格式不正确")
+    return key
+
+
+def _flooded(request: web.Request) -> web.Response | None:
+    """The 429 answer when this address sends too fast (checked before any row is written: a cookie is free)."""
+    addr = client_address(request, _settings(request).trusted_proxies)
+    if request.app[FLOOD_ADDR].check(addr) != "ok":
+        return web.json_response({"replies": [_reply_json(Reply(say("flood")))]}, status=429)
+    return None
+
+
+async def _converse(
+    request: web.Request, opened, ref: ChatRef, event: Event, shown_html: str, aside: bool
+) -> tuple[list[Reply], str | None]:
+    """Record the member's message, run the Assistant once per client key, store its replies; a replayed key gets
+    the stored replies of the first request (waiting for them while it is still being answered).
+
+    Returns the replies and a new cookie token when the event changed the chat's binding (else None)."""
+    db, key = _db(request), event.update_key
+
+    def begin() -> bool:
+        with db.session() as s:
+            return history.begin(s, ref.chat_id, key, shown_html, aside)
+
+    if not await asyncio.to_thread(begin):
+        return await _replayed(request, ref.chat_id, key), None
+    if (
+        key is not None
+    ):  # the Assistant's processed keys are per channel: one chat's key never shadows another's
+        event = dataclasses.replace(event, update_key=f"{ref.chat_id[:16]}:{key}")
+    try:
+        replies = await asyncio.to_thread(request.app[SERVICES].assistant.handle, ref, event)
+    except Exception:
+        log.exception("web chat error (chat %s, %s %s)", ref.chat_id[:8], event.kind, clean(event.text, 80))
+        replies = [Reply(say("apology"))]
+
+    def finish() -> None:
+        with db.session() as s:
+            history.finish(s, ref.chat_id, key, replies, aside)
+
+    await asyncio.to_thread(finish)
+    token = None
+    if event.kind == "command":  # /start CODE may have bound the chat: a new token for the member
+        rotated = await asyncio.to_thread(_refresh, request, opened.session_id)
+        token = rotated.token if rotated else None
+    return replies, token
+
+
+async def _replayed(request: web.Request, chat_id: str, key: str | None) -> list[Reply]:
+    """The replies first given to `key` (polled until stored, at most REPLAY_WAIT_S)."""
+
+    def read() -> list[Reply] | None:
+        with _db(request).session() as s:
+            return history.replies_of(s, chat_id, key or "")
+
+    deadline, pause = time.monotonic() + REPLAY_WAIT_S, 0.05
+    while (replies := await asyncio.to_thread(read)) is None:
+        if time.monotonic() > deadline:
+            return [Reply(say("apology"))]
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 1.0)
+    return replies
+
+
+async def _vote_state(request: web.Request, chat_id: str, qa_id: int) -> dict:
+    def run():
+        with _db(request).session() as s:
+            return history.votes_of(s, chat_id, [qa_id])
+
+    votes = await asyncio.to_thread(run)
+    return {"qa_id": qa_id, "value": votes.get(qa_id, 0)}
 
 
 def _refresh(request: web.Request, session_id: int):
@@ -158,13 +272,105 @@ async def _end_sessions(request: web.Request, session_id: int) -> tuple[list[Rep
 
 
 async def message(request: web.Request) -> web.Response:
-    """A typed message (a question, a flow field or a /command); `/logout` ends the member's web sessions."""
+    """A typed message (a question, a flow field or a /command); `/logout` ends the member's web sessions.
+
+    Body {"text", "id" (client key), "label" (optional: what the page shows for it)}; a text longer than
+    max_text() is refused with its real length."""
     return await _handle(request, "text")
 
 
 async def press(request: web.Request) -> web.Response:
-    """A pressed button."""
+    """A pressed button: body {"data", "id", "label"}; a vote's answer carries "vote": {"qa_id", "value"}."""
     return await _handle(request, "press")
+
+
+async def upload(request: web.Request) -> web.Response:
+    """An attached photo or document (multipart fields `id` and `file`): saved like a Telegram download and given
+    to the Assistant as a file event. A refused file is a 400 (413 when too large) with a Chinese `error`."""
+    limited = _flooded(request)
+    if limited is not None:
+        return limited
+    opened = await _open(request)
+    ref = ChatRef("web", opened.external_id, opened.external_id, "网页用户")
+    if request.app[FLOOD].check(ref.user_id) != "ok":
+        resp = web.json_response({"replies": [_reply_json(Reply(say("flood")))]}, status=429)
+        _set_cookie(request, resp, opened.token)
+        return resp
+    root = _settings(request).data_dir / "attachments"
+    try:
+        got = await uploads.read_upload(request, root, ref.chat_id)
+    except uploads.UploadRefused as exc:
+        resp = web.json_response({"error": html_lib.unescape(str(exc))}, status=exc.status)
+        _set_cookie(request, resp, opened.token)
+        return resp
+    key = _key(got.key)
+    shown = say("web_file_sent", name=got.file.file_name, size=uploads.size_label(got.size))
+    event = Event("file", file=got.file, update_key=key)
+    replies, _ = await _converse(request, opened, ref, event, shown, False)
+    resp = web.json_response({"replies": [_reply_json(r) for r in replies]})
+    _set_cookie(request, resp, opened.token)
+    return resp
+
+
+async def history_page(request: web.Request) -> web.Response:
+    """This browser's conversation, a page at a time: ?before=<message id> for earlier ones.
+
+    {"messages": [{"id", "role" (me | bot), "html", "buttons", "meta"}] oldest first, "more": earlier ones exist}.
+    Without a session: nothing (and no new session)."""
+    before = positive_int(request.query.get("before", ""))
+    if request.query.get("before", "") and before is None:
+        raise bad_request("参数 before 不正确")
+
+    def run():
+        with _db(request).session() as s:
+            opened = sessions.open_session(s, request.cookies.get(COOKIE, ""), _idle(request), create=False)
+            if opened is None:
+                return None, [], False
+            return (opened, *history.page(s, opened.external_id, before))
+
+    opened, rows, more = await asyncio.to_thread(run)
+    messages = [
+        {"id": m.id, "role": m.role, "html": m.html, "buttons": m.buttons, "meta": m.meta} for m in rows
+    ]
+    resp = web.json_response({"messages": messages, "more": more})
+    _set_cookie(request, resp, opened.token if opened else None)
+    return resp
+
+
+async def section(request: web.Request) -> web.Response:
+    """The whole section around the n-th passage an answer of this chat cites: ?qa=<answer id>&n=<passage>.
+
+    {"html": the section chunk by chunk in the document's own words}; 404 (Chinese) for another chat's answer or a
+    passage no longer in the knowledge base."""
+    from bot.staff import regs
+    from bot.textnorm import is_traditional
+
+    qa_id, n = positive_int(request.query.get("qa", "")), positive_int(request.query.get("n", ""))
+    if qa_id is None or n is None:
+        raise bad_request("参数不正确")
+
+    def run():
+        with _db(request).session() as s:
+            opened = sessions.open_session(s, request.cookies.get(COOKIE, ""), _idle(request), create=False)
+            row = s.get(QALog, qa_id) if opened is not None else None
+            if row is None or row.channel != "web" or row.chat_id != opened.external_id:
+                return None
+            cites = row.citations or []
+            return (
+                (cites[n - 1].get("chunk_id", ""), is_traditional(row.question or ""))
+                if n <= len(cites)
+                else None
+            )
+
+    found = await asyncio.to_thread(run)
+    chunks = await asyncio.to_thread(regs.section, request.app[SERVICES].knowledge, found[0]) if found else []
+    if not chunks:
+        msg = html_lib.unescape(say("web_section_gone"))
+        return web.json_response({"error": msg}, status=404)
+    trad = found[1]
+    head = say("web_section_header", trad, title=chunks[0].title, section=chunks[0].section.split(" > ")[0])
+    body = "\n".join(say("web_section_chunk", trad, section=c.section, text=c.text) for c in chunks)
+    return web.json_response({"html": head + "\n" + body})
 
 
 def take_notes(s, chat_id: str, limit: int = NOTES_PER_POLL) -> list[tuple[str, list[list[Button]]]]:
@@ -190,12 +396,17 @@ def take_notes(s, chat_id: str, limit: int = NOTES_PER_POLL) -> list[tuple[str, 
 
 
 async def notifications(request: web.Request) -> web.Response:
-    """Status-change messages waiting for this browser's chat (nothing, and no new session, without one)."""
+    """Status-change messages waiting for this browser's chat (nothing, and no new session, without one); they
+    join the chat's stored conversation."""
 
     def run():
         with _db(request).session() as s:
             opened = sessions.open_session(s, request.cookies.get(COOKIE, ""), _idle(request), create=False)
-            return (opened, take_notes(s, opened.external_id)) if opened else (None, [])
+            if opened is None:
+                return None, []
+            notes = take_notes(s, opened.external_id)
+            history.add_notes(s, opened.external_id, notes)
+            return opened, notes
 
     opened, notes = await asyncio.to_thread(run)
     resp = web.json_response({"replies": [_reply_json(Reply(h, rows)) for h, rows in notes]})
@@ -203,9 +414,37 @@ async def notifications(request: web.Request) -> web.Response:
     return resp
 
 
-async def index(request: web.Request) -> web.FileResponse:
+@lru_cache(maxsize=1)
+def _index_html() -> str:
+    """index.html with the page's texts and limits filled in (from prompts/replies.toml and the flows' limits)."""
+    texts = {
+        name: html_lib.unescape(say(f"web_ui_{name}", **variables))
+        for name, variables in {
+            "placeholder": {}, "sending": {}, "failed": {}, "retry": {}, "offline": {}, "earlier": {},
+            "attach": {}, "whole_section": {}, "hide_section": {}, "voted": {}, "campaign": {}, "checkin": {},
+            "too_long": {"max": "{max}", "n": "{n}"},
+            "too_big": {"name": "{name}", "size": "{size}", "max": "{max}"},
+            "bad_type": {"name": "{name}"},
+        }.items()
+    }  # fmt: skip
+    config = {"texts": texts, "maxText": max_text(), "maxBytes": uploads.MAX_BYTES, "accept": uploads.ACCEPT}
+    raw = json.dumps(
+        config, ensure_ascii=False
+    )  # a script element's text is not entity-decoded: escape < > &
+    data = raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    return (
+        page.replace("{{config}}", data)
+        .replace("{{placeholder}}", html_lib.escape(texts["placeholder"]))
+        .replace("{{attach}}", html_lib.escape(texts["attach"]))
+        .replace("{{accept}}", html_lib.escape(uploads.ACCEPT))
+        .replace("{{max}}", str(max_text()))
+    )
+
+
+async def index(request: web.Request) -> web.Response:
     """The chat page."""
-    return web.FileResponse(STATIC / "index.html")
+    return web.Response(text=_index_html(), content_type="text/html")
 
 
 def build_web_app(services) -> web.Application:
@@ -218,6 +457,9 @@ def build_web_app(services) -> web.Application:
     app.router.add_get("/", index)
     app.router.add_post("/api/message", message)
     app.router.add_post("/api/press", press)
+    app.router.add_post("/api/upload", upload)
+    app.router.add_get("/api/history", history_page)
+    app.router.add_get("/api/section", section)
     app.router.add_get("/api/notifications", notifications)
     app.router.add_static("/static/", STATIC)
     from bot.channels.web.prune import prune_job

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from bot.channels.web.history import drop_history
 from bot.channels.web.sessions import drop_notifications
 from bot.periodic import run_every
 from bot.storage.models import Base, ChatIdentity, ChatTurn, FlowState, ProcessedUpdate, WebSession, utcnow
@@ -36,20 +37,22 @@ def _identity_refs() -> list[tuple[object, bool]]:
 def prune(s: Session, idle: timedelta, after: timedelta) -> dict[str, int]:
     """Delete, in the caller's transaction:
 
-    - web sessions idle longer than `idle` (and the undelivered notifications of chats left without a session);
+    - web sessions idle longer than `idle` (and the undelivered notifications and stored conversation of chats
+      left without a session);
     - web update keys (`processed_updates`, channel web) older than `after`;
     - guest web chats (unbound `chat_identities`) older than `after` with no session and nothing of their own
       (no submission, support, invitation or notification): their draft and chat turns go with them, and the
       question log keeps its rows without the link.
-    Returns the counts by kind: sessions, notifications, updates, guests."""
+    Returns the counts by kind: sessions, notifications, updates, guests, history (messages)."""
     now = utcnow()
     stale = list(s.scalars(select(WebSession.external_id).where(WebSession.last_seen_at < now - idle)))
-    counts = {"sessions": 0, "notifications": 0, "updates": 0, "guests": 0}
+    counts = {"sessions": 0, "notifications": 0, "updates": 0, "guests": 0, "history": 0}
     if stale:
         counts["sessions"] = s.execute(
             delete(WebSession).where(WebSession.last_seen_at < now - idle)
         ).rowcount
         counts["notifications"] = drop_notifications(s, stale)
+        counts["history"] = drop_history(s, stale)
     counts["updates"] = (
         s.execute(
             delete(ProcessedUpdate).where(

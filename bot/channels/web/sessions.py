@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.channels.web.history import drop_history
 from bot.storage.models import ChatIdentity, Notification, WebSession, utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often per session
@@ -100,7 +101,8 @@ def refresh(s: Session, session_id: int) -> Opened | None:
 def end_all(s: Session, session_id: int) -> int:
     """End every web session of this chat's member (only this chat's when unbound); the number ended.
 
-    Their chats' undelivered notifications go with them; the caller starts a fresh guest session."""
+    Their chats' undelivered notifications and stored conversations go with them; the caller starts a fresh guest
+    session."""
     row = s.get(WebSession, session_id)
     if row is None:
         return 0
@@ -117,6 +119,7 @@ def end_all(s: Session, session_id: int) -> int:
         )
     ended = s.execute(delete(WebSession).where(WebSession.external_id.in_(chats))).rowcount or 0
     drop_notifications(s, chats)
+    drop_history(s, chats)
     return ended
 
 

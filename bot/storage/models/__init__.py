@@ -7,6 +7,7 @@ from bot.storage.models.members import ChatIdentity, Invitation, Member
 from bot.storage.models.notifications import Notification
 from bot.storage.models.qa import QALog
 from bot.storage.models.submissions import Attachment, ReceiptCounter, StatusChange, Submission
+from bot.storage.models.web_messages import WebMessage
 from bot.storage.models.web_sessions import WebSession
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ReceiptCounter",
     "StatusChange",
     "Submission",
+    "WebMessage",
     "WebSession",
     "utcnow",
 ]
