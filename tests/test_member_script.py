@@ -70,7 +70,7 @@ async def test_traditional_member_question_micro_suggestion_notification_and_rat
         return calls
 
     answer = sent(await member.text(QUESTION))[0]
-    assert "十五个工作日内完成" in answer.params["text"]  # the quote: the document's own (Simplified) characters
+    assert "十五个工作日内完成" in answer.params["text"]  # the quote: the document's own characters
     with database.session() as s:
         qa = s.scalars(select(QALog)).one()
     passage = sent(await press(f"q:p:{qa.id}:1"))[0]
@@ -139,4 +139,5 @@ def test_script_is_decided_by_recent_messages():
     for _ in range(5):
         script.remember(ident, "这是简体")
     assert ident.script_recent == "sssss" and script.traditional_of(ident) is False
-    assert script.verdict("OK 123") is None and script.verdict("幾個") == "t" and script.verdict("几个") == "s"
+    assert script.verdict("OK 123") is None
+    assert script.verdict("幾個") == "t" and script.verdict("几个") == "s"

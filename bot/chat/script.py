@@ -76,3 +76,18 @@ def speaking(traditional: bool) -> Iterator[None]:
         yield
     finally:
         _CURRENT.reset(token)
+
+
+def of_chat(db, channel: str, chat_id: str) -> bool:
+    """The remembered script of a chat, read in its own transaction (for a channel's own notices, e.g. an apology
+    after an error; False when the chat is unknown). `db` is a bot.storage.Database."""
+    from sqlalchemy import select
+
+    with db.session() as s:
+        recent = s.scalar(
+            select(ChatIdentity.script_recent)
+            .where(ChatIdentity.channel == channel, ChatIdentity.chat_id == str(chat_id))
+            .order_by(ChatIdentity.id)
+            .limit(1)
+        )
+    return is_traditional_recent(recent or "")
