@@ -194,3 +194,25 @@ async def test_followups_staff_page_in_chromium(contact_services, harness, datab
         assert [(a.actor, a.target, a.channel) for a in audit_rows] == [
             ("xiaoli", f"followup:{followup_id}", "web")
         ]
+
+
+def test_follow_up_marked_done_once_and_listed(database):
+    from bot.members.service import identity_for
+    from bot.staff import followups
+    from bot.staff.accounts import Staff, StaffError
+
+    with database.session() as s:
+        guest = identity_for(s, "web", "chat-a", "chat-a", "网页用户")
+        s.add_all([FollowUp(identity_id=guest.id, channel="web", question=q) for q in ("问题一", "问题二")])
+        s.flush()
+        first, second = (r.id for r in followups.listing(s))
+        assert [r.who for r in followups.listing(s)] == ["网页用户", "网页用户"]
+        followups.mark_done(s, Staff("xiaoli", "staff", "李干部", "web"), first)
+        with pytest.raises(StaffError, match="已由 xiaoli 标记为已跟进"):
+            followups.mark_done(s, Staff("laowang", "staff", "王干部", "web"), first)
+        with pytest.raises(StaffError, match="找不到编号为 999"):
+            followups.mark_done(s, Staff("xiaoli", "staff", "李干部", "web"), 999)
+        assert [r.id for r in followups.listing(s)] == [second]
+        assert [(r.id, r.done_by) for r in followups.listing(s, done=True)] == [(first, "xiaoli")]
+        actions = s.scalars(select(AuditEntry.action).where(AuditEntry.target.like("followup:%"))).all()
+        assert actions == ["followup_done"]

@@ -33,7 +33,7 @@ async def _page(request: web.Request, flash: str = "", status: int = 200) -> web
         web_page("followups_done_row", id=r.id, asked=_when(r.asked_at), who=r.who, question=r.question,
                  done=_when(r.done_at), by=r.done_by)
         for r in done_rows
-    )  # fmt: skip
+    ) or web_page("followups_done_none")  # fmt: skip
     body = web_page("followups_table", count=len(open_rows), rows_html=rows, done_html=done)
     return page(request, t("web_followups_title"), body, status, flash)
 
