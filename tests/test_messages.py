@@ -30,6 +30,7 @@ from bot.staff.models import AuditEntry
 from bot.storage.models import ChatIdentity, Member, QALog, Submission, utcnow
 
 CONTACT = "委员工作室 0812-6620001"
+QUESTION_TRADITIONAL = "提案審查要在多少個工作日內完成？"
 OFF_TOPIC = "今天足球比赛谁赢了，比分是多少呢"
 
 
@@ -216,3 +217,44 @@ def test_follow_up_marked_done_once_and_listed(database):
         assert [(r.id, r.done_by) for r in followups.listing(s, done=True)] == [(first, "xiaoli")]
         actions = s.scalars(select(AuditEntry.action).where(AuditEntry.target.like("followup:%"))).all()
         assert actions == ["followup_done"]
+
+
+def test_web_chat_traditional_guest_binds_and_hears_once(bot_services, database):
+    """The web chat (JSON API): a guest who writes Traditional submits a micro-suggestion, binds with a code (the
+    item becomes the member's), and a staff decline reaches the chat as one Traditional notification."""
+    import requests
+
+    from bot.staff import review
+    from bot.staff.accounts import Staff
+
+    with serve_web_app(bot_services) as (base, _loop):
+        chat = requests.Session()
+
+        def post(kind: str, value: str) -> list[dict]:
+            body = {"text": value} if kind == "message" else {"data": value}
+            return chat.post(f"{base}/api/{kind}", json=body, timeout=60).json()["replies"]
+
+        answer = post("message", QUESTION_TRADITIONAL)[0]["html"]
+        assert "<b>出處</b>" in answer
+        post("message", "/suggest")
+        assert post("press", "f:t:micro")[0]["html"].startswith("請選擇微建議的")
+        post("press", "f:c:0")
+        post("message", "社區食堂延長營業")
+        post("message", "建議社區老年食堂晚餐延長到七點，方便上班子女接送。")
+        post("press", "f:d")
+        assert "受理編號" in post("press", "f:s")[0]["html"]
+        with database.session() as s:
+            s.add(Member(name="王委员", sector="经济界", phone="13900000047"))
+            s.flush()
+            code = create_invitations(s, phone="13900000047")[0].code
+        assert "綁定成功" in post("message", f"/start {code}")[0]["html"]
+        with database.session() as s:
+            item = s.scalars(select(Submission)).one()
+            assert member_label(s, item) == "王委员（经济界）"
+            receipt = item.receipt_no
+            review.perform(s, Staff("xiaoli", "staff", "李干部", "web"), receipt, "decline",
+                           review.ActionInput(reason="已由街道统筹解决"))  # fmt: skip
+        notes = chat.get(f"{base}/api/notifications", timeout=60).json()["replies"]
+        assert len(notes) == 1
+        assert "<b>未採用</b>" in notes[0]["html"] and notes[0]["html"].count("已由街道统筹解决") == 1
+        assert chat.get(f"{base}/api/notifications", timeout=60).json()["replies"] == []
