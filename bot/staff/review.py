@@ -114,15 +114,12 @@ def perform(
         after = _assign(session, staff, item, data)
     elif action == "reply":
         after = _check_reply(data, graded=item.type == "proposal")
-    for (
-        status
-    ) in path:  # the member hears once, of where the item ended (issue 10: one notification per action)
+    # the member hears once, of where the item ended (issue 10: one notification per action)
+    for status in path:
         last = status == path[-1]
         set_status(session, item.receipt_no, status, reason if last else "", staff.username, notify=False)
-    if action == "reply":
-        _store_reply(
-            session, staff, item, after
-        )  # the status and the reply with its rating buttons, together
+    if action == "reply":  # the status and the reply with its rating buttons, in one message
+        _store_reply(session, staff, item, after)
     else:
         notify_member(session, item, reason)
     after["status"] = item.status

@@ -213,9 +213,7 @@ def add_staff_pages(app: web.Application) -> web.Application:
     items.add_routes(staff_app)
     tools.add_routes(staff_app)
     campaigns.add_routes(staff_app)
-    followups.add_routes(
-        staff_app
-    )  # /staff/followups: questions members asked to have followed up (issue 10)
+    followups.add_routes(staff_app)  # /staff/followups: questions to follow up (issue 10)
     app.router.add_get("/staff", _to_index)
     app.add_subapp("/staff/", staff_app)
     return staff_app
