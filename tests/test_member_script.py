@@ -141,3 +141,39 @@ def test_script_is_decided_by_recent_messages():
     assert ident.script_recent == "sssss" and script.traditional_of(ident) is False
     assert script.verdict("OK 123") is None
     assert script.verdict("幾個") == "t" and script.verdict("几个") == "s"
+
+
+def test_notices_written_later_follow_each_members_script(database):
+    """Support and merge notices and status notifications are rendered for the member they go to, by the script
+    remembered on their chat identity, whoever triggers them."""
+    from bot.members.service import identity_for
+    from bot.suggestions.merge import merge
+    from bot.suggestions.service import submit
+    from bot.suggestions.status import set_status
+    from bot.suggestions.support import add_supporter
+
+    draft = {"category": "城市管理", "fields": {"title": "地鐵站無障礙電梯", "content": CONTENT}}
+    with database.session() as s:
+        trad = identity_for(s, "telegram", "61", "61", "陳")
+        simp = identity_for(s, "telegram", "62", "62", "张")
+        script.remember(trad, QUESTION)
+        script.remember(simp, "提案审查要多久")
+        own_item = submit(s, trad, "micro", draft)
+        other = submit(
+            s, simp, "micro", {**draft, "fields": {"title": "地铁站无障碍电梯", "content": CONTENT}}
+        )
+        assert add_supporter(s, simp, own_item) == "ok"  # the Traditional author hears of a supporter
+        set_status(s, other.receipt_no, "reviewing")  # the Simplified author hears in Simplified
+        merge(s, own_item.receipt_no, other.receipt_no)  # the Traditional author hears of the merge
+        notes = {
+            n.kind + str(n.identity_id): n.html
+            for n in s.scalars(select(Notification).order_by(Notification.id))
+        }
+    support = notes[f"support{trad.id}"]  # the supporter's name stays as they wrote it
+    assert "新增一位附議者：张" in support and simplified_only(outside_quotes(support, ["张"])) == []
+    assert "状态已更新为：<b>审查</b>" in notes[f"status{simp.id}"]
+    merged = notes[f"status{trad.id}"]
+    assert "已併案辦理" in merged or "已並案辦理" in merged
+    assert (
+        simplified_only(outside_quotes(merged, ["地铁站无障碍电梯"])) == []
+    )  # the other item's title as written
