@@ -6,6 +6,7 @@ import html
 
 from aiohttp import web
 
+from bot.channels.web.edge import positive_int
 from bot.channels.web.staff.pages import _db_call, page, staff_required, web_page
 from bot.staff import followups
 from bot.staff.accounts import StaffError
@@ -47,14 +48,14 @@ async def followups_page(request: web.Request) -> web.Response:
 @staff_required
 async def mark_done(request: web.Request) -> web.Response:
     """Mark one question followed up (audited); an unknown or already done one gets a message."""
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 12:
+    number = positive_int(request.match_info["id"])  # ASCII digits only, bounded ('²' is no number)
+    if number is None:
         return await _page(request, web_page("flash_error", text=html.unescape(t("web_bad_number"))), 400)
     try:
-        await _db_call(request, followups.mark_done, request["staff"], int(raw))
+        await _db_call(request, followups.mark_done, request["staff"], number)
     except StaffError as exc:
         return await _page(request, web_page("flash_error", text=html.unescape(str(exc))), 400)
-    return await _page(request, web_page("flash_ok", text=html.unescape(t("web_followup_done", id=raw))))
+    return await _page(request, web_page("flash_ok", text=html.unescape(t("web_followup_done", id=number))))
 
 
 def add_routes(app: web.Application) -> None:
