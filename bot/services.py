@@ -55,6 +55,7 @@ class Services:
             rules_dir=self.settings.resolved_rules_dir,
             similar=self.similar,
             staff=self.staff_desk,
+            office_contact=self.settings.office_contact,
         )
 
     @cached_property

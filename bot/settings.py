@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     admin_telegram_ids: str = ""  # comma-separated Telegram user ids that are admins without an account
     staff_session_hours: float = 12.0  # a web login lasts this long
     reply_due_days: int = 90  # an item with no reply this many days after submission is overdue
+    # the office's contact given to a member who presses 「联系工作人员」 (issue 10), e.g. "委员工作室 0812-1234567"
+    office_contact: str = ""
 
     # --- security of the web chat and staff pages (issue 14)
     public_url: str | None = (

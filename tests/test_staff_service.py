@@ -115,7 +115,10 @@ def test_proposal_life_legal_and_illegal_moves(database):
         assert entries[1].after["lead"] == "市住建局" and entries[1].after["assisting"] == ["市财政局"]
         assert all(e.actor == "alice" and e.target == f"submission:{receipt}" for e in entries)
         statuses = [n.html for n in s.scalars(select(Notification).order_by(Notification.id))]
-        assert len(statuses) == 8  # reviewing, accepted, assigned, handling, answered, reply, rated, closed
+        # one message per staff action (issue 10): accept, assign, reply (with its status), close; the member's
+        # own rating is thanked in the chat, not notified
+        assert [next(w for w in ("立案", "交办", "已答复", "办结") if f"<b>{w}</b>" in h) for h in statuses] == [
+            "立案", "交办", "已答复", "办结"]  # fmt: skip
 
 
 def test_decline_with_conversion_and_overdue_reminder(database):

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from web_fixtures import serve_web_app
 
 from bot.channels.web import sessions as web_sessions
+from bot.chat.texts import say
 from bot.members.service import identity_for
 from bot.staff import accounts
 from bot.staff.models import Assignment, AuditEntry
@@ -224,7 +225,7 @@ def test_staff_http_guard_csrf_and_escaping(site, database, bot_services):
     assert "已转交地铁集团研究。" in rating["html"]
     assert [b["label"] for b in rating["buttons"][0]] == ["满意", "基本满意", "不满意"]
     thanks = chat.post(f"{site}/api/press", json={"data": rating["buttons"][0][1]["data"]}).json()["replies"]
-    assert thanks[0]["html"] == "感谢您的评价：基本满意"
+    assert [(r["html"], r["toast"]) for r in thanks] == [(say("rating_thanks", rating="基本满意"), "")]
     assert "基本满意" in web.get(f"{site}/staff/item/{wj}").text
     download = web.get(f"{site}/staff/export/replies.csv")
     assert download.headers["Content-Type"].startswith("text/csv")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.campaigns import service
 from bot.campaigns.models import Campaign
-from bot.chat.texts import esc, say
+from bot.chat.texts import esc, own, say
 from bot.chat.types import Button, ChatRef, Reply
 from bot.storage.models import ChatIdentity, FlowState, Member, utcnow
 
@@ -29,7 +29,7 @@ def refusal(
     if campaign is None:
         return Reply(say("campaign_unknown"))
     if not service.includes(campaign, _member(session, ident)):
-        audience = service.audience_of(campaign).describe()
+        audience = own(service.audience_of(campaign).describe())
         return Reply(say("campaign_not_audience", title=campaign.title, audience=audience))
     if campaign.status != "closed" and now < campaign.starts_at:
         return Reply(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.answering.conversation import answer_in_chat, answer_with_history, history_limit, record_answer
 from bot.answering.types import Answer
-from bot.chat import menu, processed, qa
+from bot.chat import menu, processed, qa, script
 from bot.chat.texts import say
 from bot.chat.types import Button, ChatRef, Event, Reply
 from bot.members.service import identity_for
@@ -27,9 +27,17 @@ class Assistant:
     """Turns a user's event into replies, using the database and the answerer (sync; call from a thread)."""
 
     def __init__(
-        self, db: Database, answerer, idle_minutes: int = 60, rules_dir=None, similar=None, staff=None
+        self,
+        db: Database,
+        answerer,
+        idle_minutes: int = 60,
+        rules_dir=None,
+        similar=None,
+        staff=None,
+        office_contact: str = "",
     ) -> None:
         self.db = db
+        self.office_contact = office_contact  # LVZHI_OFFICE_CONTACT: given with 「联系工作人员」
         self.staff = staff  # bot.staff.chat.StaffDesk: /queue, /reg, st:/rt: buttons, staff prompts
         self.answerer = answerer
         self.idle = timedelta(minutes=idle_minutes)
@@ -46,21 +54,26 @@ class Assistant:
                 log.info("duplicate update %s/%s ignored", ref.channel, event.update_key)
                 return []
             ident = identity_for(s, ref.channel, ref.user_id, ref.chat_id, ref.display_name)
-            state = flow.load(s, ref)
-            # a leave reason awaited (bot/activities); any other event ends the wait
-            if state is not None and state.flow == "activity_leave":
-                from bot.activities import chat as activity_chat
+            # the member's script: their recent messages decide; every text below follows it (bot.chat.script)
+            traditional = (
+                script.remember(ident, event.text) if event.kind == "text" else script.traditional_of(ident)
+            )
+            with script.speaking(traditional):
+                state = flow.load(s, ref)
+                # a leave reason awaited (bot/activities); any other event ends the wait
+                if state is not None and state.flow == "activity_leave":
+                    from bot.activities import chat as activity_chat
 
-                if event.kind == "text" and not self._idle(state):
-                    return activity_chat.on_text(s, ident, state, event.text)
-                s.delete(state)
-                s.flush()
-                state = None
-            notice: list[Reply] = []
-            if self._idle(state):
-                state.paused = True
-                notice = [self._resume_offer(state)]
-            return self._dispatch(s, ident, ref, state, event, ahead) + notice
+                    if event.kind == "text" and not self._idle(state):
+                        return activity_chat.on_text(s, ident, state, event.text)
+                    s.delete(state)
+                    s.flush()
+                    state = None
+                notice: list[Reply] = []
+                if self._idle(state):
+                    state.paused = True
+                    notice = [self._resume_offer(state)]
+                return self._dispatch(s, ident, ref, state, event, ahead) + notice
 
     def _idle(self, state: FlowState | None) -> bool:
         return state is not None and not state.paused and utcnow() - state.updated_at > self.idle
@@ -186,13 +199,15 @@ class Assistant:
         if head == "q":
             if action == "p":
                 return qa.show_passage(s, ident, args[0], args[1])
+            if action == "t":
+                return qa.traditional_reading(s, ident, args[0], args[1])
             if action == "v":
                 return qa.vote(s, ident, args[0], args[1])
             question = qa.question_of(s, ident, args[0])
             if question is None:
                 return [Reply(toast=say("toast_expired"))]
             if action == "s":
-                return [Reply(say("contact_staff", question=question))]
+                return qa.contact_staff(s, ident, args[0], self.office_contact)
             if action == "m":
                 content = question if len(question) >= 10 else ""
                 return flow.begin(s, ident, ref, "micro", {"content": content[:500]} if content else None)

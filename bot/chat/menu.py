@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.chat.texts import say
+from bot.chat.texts import own, say
 from bot.chat.types import Button, Reply
 from bot.members.service import redeem
 from bot.storage.models import ChatIdentity, FlowState, Member
@@ -30,7 +30,7 @@ def start(s: Session, ident: ChatIdentity, state: FlowState | None, code: str) -
     if code:
         result, member = redeem(s, ident, code)
         if result in ("ok", "already"):
-            sector = member.sector or say("sector_unknown")
+            sector = member.sector or say("sector_unknown")  # the roster's own entry, as written
             replies.append(Reply(say(f"bind_{result}", name=member.name, sector=sector), menu_buttons()))
         else:
             replies.append(Reply(say(f"bind_{result}")))
@@ -56,9 +56,9 @@ def mine(s: Session, ident: ChatIdentity, state: FlowState | None) -> Reply:
         say(
             "mine_line",
             receipt=i.receipt_no,
-            type_name=cat.get(i.type).name,
+            type_name=own(cat.get(i.type).name),
             title=i.title,
-            status=cat.status_label(i.status),
+            status=own(cat.status_label(i.status)),
             date=i.created_at.strftime("%Y-%m-%d"),
         )
         for i in items

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.answering.types import Answer
+from bot.chat import script
+from bot.chat.models import FollowUp
 from bot.chat.texts import esc, say
 from bot.chat.types import Button, ChatRef, Reply
 from bot.storage.models import ChatIdentity, QALog, utcnow
-from bot.textnorm import is_traditional
+from bot.textnorm import to_traditional_display
 
 MAX_PASSAGE_BUTTONS = 5
+NO_OFFERS = ("greeting", "thanks", "empty")  # declined answers that are not a question left open: no offers
 
 
 def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answer) -> QALog:
@@ -43,11 +47,13 @@ def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answ
 def render_answer(answer: Answer, qa_id: int) -> Reply:
     """The answer as HTML with numbered sources, passage buttons and 👍/👎 (or the decline offers)."""
     meta = {"qa_id": qa_id, "declined": answer.declined, "citations": [c.label() for c in answer.citations]}
-    trad = (
-        answer.traditional
-    )  # the bot's own words follow the member's script; the documents' words never change
+    # the bot's own words follow the script of the question when it shows one (the answer's own words do), else
+    # the member's remembered script; the documents' words never change
+    trad = answer.traditional if script.verdict(answer.question) else script.current()
     if answer.declined or not answer.citations:
-        text = say("answer_declined", trad, answer=answer.text)
+        text = say("answer_declined", trad, answer=answer.text)  # the answer's own decline, said once
+        if answer.meta.get("mode") in NO_OFFERS:
+            return Reply(text, meta=meta)
         rows = [
             [Button(say("btn_to_micro", trad), f"q:m:{qa_id}")],
             [Button(say("btn_contact_staff", trad), f"q:s:{qa_id}")],
@@ -76,8 +82,24 @@ def show_passage(session: Session, ident: ChatIdentity, qa_id: str, n: str) -> l
     if row is None or not n.isdigit() or not 1 <= int(n) <= len(row.citations):
         return [Reply(toast=say("toast_expired"))]
     c = row.citations[int(n) - 1]
-    trad = is_traditional(row.question or "")
-    return [Reply(say("passage", trad, n=n, label=c.get("label", c["title"]), text=c["text"]))]
+    text = say("passage", n=n, label=c.get("label", c["title"]), text=c["text"])
+    rows = []
+    if script.current() and to_traditional_display(c["text"]) != c["text"]:  # a reading aid, never the quote
+        rows = [[Button(say("btn_traditional_reading"), f"q:t:{qa_id}:{n}")]]
+    return [Reply(text, rows)]
+
+
+def traditional_reading(session: Session, ident: ChatIdentity, qa_id: str, n: str) -> list[Reply]:
+    """The n-th cited passage converted to Traditional characters (OpenCC s2tw) for reading, marked as a
+    conversion; the passage itself (show_passage) always keeps the document's own characters."""
+    row = _own(session, ident, qa_id)
+    if row is None or not n.isdigit() or not 1 <= int(n) <= len(row.citations):
+        return [Reply(toast=say("toast_expired"))]
+    c = row.citations[int(n) - 1]
+    label = c.get("label", c["title"])
+    return [
+        Reply(say("passage_traditional_reading", n=n, label=label, text=to_traditional_display(c["text"])))
+    ]
 
 
 def vote(session: Session, ident: ChatIdentity, qa_id: str, value: str) -> list[Reply]:
@@ -89,10 +111,39 @@ def vote(session: Session, ident: ChatIdentity, qa_id: str, value: str) -> list[
     return [Reply(toast=say("toast_vote_up" if value == "1" else "toast_vote_down"))]
 
 
+def contact_staff(session: Session, ident: ChatIdentity, qa_id: str, contact: str) -> list[Reply]:
+    """「联系工作人员」: the office's contact (LVZHI_OFFICE_CONTACT) and the question put on the staff's follow-up
+    list (/staff/followups), once per answered question."""
+    row = _own(session, ident, qa_id)
+    if row is None:
+        return [Reply(toast=say("toast_expired"))]
+    exists = session.scalar(select(FollowUp.id).where(FollowUp.qa_id == row.id))
+    if exists is None:
+        session.add(
+            FollowUp(
+                qa_id=row.id, identity_id=ident.id, member_id=ident.member_id, channel=row.channel,
+                question=row.question,
+            )
+        )  # fmt: skip
+        session.flush()
+    how = say("contact_office", contact=contact) if contact.strip() else say("contact_office_unset")
+    rows = [[Button(say("btn_to_micro"), f"q:m:{row.id}")]]
+    return [Reply(say("contact_followup", question=row.question, contact_html=how), rows)]
+
+
 def question_of(session: Session, ident: ChatIdentity, qa_id: str) -> str | None:
     """The question text of one of this user's logged answers."""
     row = _own(session, ident, qa_id)
     return row.question if row is not None else None
 
 
-__all__ = ["esc", "log_answer", "question_of", "render_answer", "show_passage", "vote"]
+__all__ = [
+    "contact_staff",
+    "esc",
+    "log_answer",
+    "question_of",
+    "render_answer",
+    "show_passage",
+    "traditional_reading",
+    "vote",
+]

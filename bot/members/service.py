@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from bot.members.credit import credit_guest_items
 from bot.members.roster import RosterRow
 from bot.storage.models import ChatIdentity, Invitation, Member, utcnow
 
@@ -90,7 +91,9 @@ def identity_for(
 
 
 def redeem(session: Session, identity: ChatIdentity, code: str) -> tuple[str, Member | None]:
-    """Bind the identity with a code: ('ok'|'already'|'invalid'|'used'|'expired', member)."""
+    """Bind the identity with a code: ('ok'|'already'|'invalid'|'used'|'expired', member).
+
+    On 'ok' the chat's earlier guest submissions and supports are credited to the member (bot.members.credit)."""
     inv = session.scalars(select(Invitation).where(Invitation.code == code.strip().upper())).first()
     if inv is None:
         return "invalid", None
@@ -103,4 +106,5 @@ def redeem(session: Session, identity: ChatIdentity, code: str) -> tuple[str, Me
     inv.used_at, inv.used_by_identity_id = utcnow(), identity.id
     identity.member_id, identity.bound_at = inv.member_id, utcnow()
     session.flush()
+    credit_guest_items(session, identity)  # what this chat submitted as a guest becomes the member's
     return "ok", inv.member

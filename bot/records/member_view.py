@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.chat.texts import say
+from bot.chat.texts import own, say
 from bot.chat.types import Reply
 from bot.records.engine import format_points
 from bot.records.recorder import TIMEZONE
@@ -33,17 +33,17 @@ def record_replies(
         "record_header",
         year=year,
         version=report.version,
-        name=f"{member.name}（{member.sector or '界别未填'}）",
+        name=f"{member.name}（{member.sector or own('界别未填')}）",
     )
     lines = [
         say(
             "record_line",
             date=line.on.strftime("%m-%d"),
-            activity=line.activity_name,
+            activity=own(line.activity_name),
             reference=line.reference,
-            rule=f"{line.rule_id} {line.rule_name}" if line.rule_id else "未计分",
+            rule=own(f"{line.rule_id} {line.rule_name}" if line.rule_id else "未计分"),
             points=format_points(line.points),
-            note_html=f"（{_esc(line.note)}）" if line.note else "",
+            note_html=f"（{_esc(own(line.note))}）" if line.note else "",
         )
         for line in report.lines
     ] or [say("record_empty")]

@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.chat import script
+from bot.chat.texts import own, say
 from bot.records.recorder import sync_submission
 from bot.staff import audit
 from bot.staff.accounts import Staff, StaffError
@@ -15,7 +17,7 @@ from bot.staff.models import Assignment, SubmissionReply
 from bot.staff.texts import t
 from bot.storage.models import ChatIdentity, Notification, StatusChange, Submission
 from bot.suggestions.service import get_by_receipt, next_receipt
-from bot.suggestions.status import set_status
+from bot.suggestions.status import notify_member, set_status
 from bot.suggestions.types import catalog
 from bot.suggestions.workflow import INITIAL, allowed_moves
 
@@ -105,10 +107,14 @@ def perform(
         after = _assign(session, staff, item, data)
     elif action == "reply":
         after = _check_reply(data, graded=reply_graded(item))
+    # the member hears once, of where the item ended (issue 10: one notification per action)
     for status in path:
-        set_status(session, item.receipt_no, status, reason if status == path[-1] else "", staff.username)
-    if action == "reply":
+        last = status == path[-1]
+        set_status(session, item.receipt_no, status, reason if last else "", staff.username, notify=False)
+    if action == "reply":  # the status and the reply with its rating buttons, in one message
         _store_reply(session, staff, item, after)
+    else:
+        notify_member(session, item, reason)
     after["status"] = item.status
     if reason:
         after["reason"] = reason
@@ -225,7 +231,8 @@ def _check_reply(data: ActionInput, graded: bool) -> dict:
 
 
 def _store_reply(session: Session, staff: Staff, item: Submission, after: dict) -> None:
-    """Keep the reply and send it to the member with the rating buttons."""
+    """Keep the reply and send it to the member, with the new status and the rating buttons, as one message in
+    the member's remembered script (the reply's own text as staff wrote it)."""
     row = SubmissionReply(
         submission_id=item.id, text=after["reply"], grade=after["grade"], staff=staff.username
     )
@@ -235,9 +242,15 @@ def _store_reply(session: Session, staff: Staff, item: Submission, after: dict) 
     if identity is None:
         return
     cat = catalog()
-    html = t("reply_notice", type_name=cat.get(item.type).name, receipt=item.receipt_no, title=item.title,
-             text=row.text)  # fmt: skip
-    buttons = [[{"label": r, "data": f"rt:{row.id}:{i}"} for i, r in enumerate(RATINGS, 1)]]
+    trad = script.traditional_of(identity)
+    html = say("reply_notice", trad, type_name=own(cat.get(item.type).name, trad), receipt=item.receipt_no,
+               title=item.title, status=own(cat.status_label(item.status), trad), text=row.text)  # fmt: skip
+    buttons = [
+        [
+            {"label": say(f"btn_rating_{i}", trad), "data": f"rt:{row.id}:{i}"}
+            for i in range(1, len(RATINGS) + 1)
+        ]
+    ]
     session.add(
         Notification(identity_id=identity.id, channel=identity.channel, chat_id=identity.chat_id, kind="reply",
                      html=html, submission_id=item.id, buttons=buttons)

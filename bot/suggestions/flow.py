@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from bot.chat.texts import say
+from bot.chat.texts import own, say
 from bot.chat.types import Button, ChatRef, IncomingFile, Reply
 from bot.storage.models import ChatIdentity, FlowState, utcnow
 from bot.suggestions import service, support, views
@@ -31,7 +31,7 @@ def _touch(state: FlowState, step: str | None = None) -> None:
 
 def choose_type_reply() -> Reply:
     """The question 'what do you want to submit?' with one button per type."""
-    return Reply(say("flow_choose_type"), [[Button(t.name, f"f:t:{t.key}")] for t in catalog().types])
+    return Reply(say("flow_choose_type"), [[Button(own(t.name), f"f:t:{t.key}")] for t in catalog().types])
 
 
 def begin(
@@ -62,7 +62,7 @@ def choose_type(session: Session, ident: ChatIdentity, state: FlowState, type_ke
     except KeyError:
         return [choose_type_reply()]
     if stype.members_only and ident.member_id is None:
-        return [Reply(say("flow_members_only", type_name=stype.name)), choose_type_reply()]
+        return [Reply(say("flow_members_only", type_name=own(stype.name))), choose_type_reply()]
     state.flow = type_key
     if type_key == "campaign":  # the campaign is chosen first, among the open ones in the campaigns table
         from bot.campaigns import answers
@@ -185,7 +185,7 @@ def submit(session: Session, ident: ChatIdentity, state: FlowState) -> list[Repl
     """Store the draft as a submission, end the flow and give the receipt number."""
     stype = catalog().get(state.flow)
     if stype.members_only and ident.member_id is None:
-        return [Reply(say("flow_members_only", type_name=stype.name))]
+        return [Reply(say("flow_members_only", type_name=own(stype.name)))]
     if state.flow == "campaign":  # a late answer is refused even if the closing job has not run yet
         from bot.campaigns import answers
 
@@ -197,7 +197,7 @@ def submit(session: Session, ident: ChatIdentity, state: FlowState) -> list[Repl
     session.delete(state)
     return [
         Reply(
-            say("flow_submitted", receipt=item.receipt_no, type_name=stype.name, title=item.title),
+            say("flow_submitted", receipt=item.receipt_no, type_name=own(stype.name), title=item.title),
             meta={"receipt": item.receipt_no},
         )
     ]

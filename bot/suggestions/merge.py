@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.chat.texts import say
+from bot.chat import script
+from bot.chat.texts import own, say
 from bot.records.recorder import sync_submission
 from bot.storage.models import ChatIdentity, Notification, StatusChange, Submission, utcnow
 from bot.suggestions.models import SubmissionMerge, Supporter
@@ -78,9 +79,11 @@ def _notify(session: Session, dup: Submission, into: Submission) -> None:
     author = session.get(ChatIdentity, dup.identity_id)
     if author is None:
         return
+    trad = script.traditional_of(author)
     html = say(
         "merged_notice",
-        type_name=catalog().get(dup.type).name,
+        trad,
+        type_name=own(catalog().get(dup.type).name, trad),
         receipt=dup.receipt_no,
         title=dup.title,
         into_receipt=into.receipt_no,

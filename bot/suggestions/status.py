@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.chat.texts import say
+from bot.chat import script
+from bot.chat.texts import own, say
 from bot.records.recorder import sync_submission
-from bot.storage.models import ChatIdentity, Notification, StatusChange, utcnow
+from bot.storage.models import ChatIdentity, Notification, StatusChange, Submission, utcnow
 from bot.suggestions.service import get_by_receipt
 from bot.suggestions.types import catalog
 from bot.suggestions.workflow import REASON_REQUIRED, allowed_moves
@@ -28,9 +29,15 @@ def resolve_status(name: str) -> str:
 
 
 def set_status(
-    session: Session, receipt_no: str, status: str, reason: str = "", actor: str = "staff"
+    session: Session,
+    receipt_no: str,
+    status: str,
+    reason: str = "",
+    actor: str = "staff",
+    notify: bool = True,
 ) -> StatusChange:
-    """Move the item to the status if the workflow allows it, record it and queue a message to the member."""
+    """Move the item to the status if the workflow allows it, record it and (notify=True) queue one message to the
+    member; a caller that moves an item several steps, or tells the member itself, passes notify=False."""
     cat = catalog()
     item = get_by_receipt(session, receipt_no)
     if item is None:
@@ -52,26 +59,37 @@ def set_status(
     item.status = target
     item.updated_at = utcnow()
     session.add(change)
-    identity = session.get(ChatIdentity, item.identity_id)
-    if identity is not None:
-        text = say(
-            "status_changed",
-            receipt=item.receipt_no,
-            type_name=cat.get(item.type).name,
-            title=item.title,
-            status=cat.status_label(target),
-            reason_html=say("status_reason", reason=reason) if reason else "",
-        )
-        session.add(
-            Notification(
-                identity_id=identity.id,
-                channel=identity.channel,
-                chat_id=identity.chat_id,
-                kind="status",
-                html=text,
-                submission_id=item.id,
-            )
-        )
+    if notify:
+        notify_member(session, item, reason)
     session.flush()
     sync_submission(session, item)  # 立案 / 采用 reach the duty record (idempotent)
     return change
+
+
+def notify_member(session: Session, item: Submission, reason: str = "") -> Notification | None:
+    """Queue the one message that tells the member an item of theirs reached its current status (with the reason
+    when given), in the member's remembered script; None when the item has no chat to tell."""
+    identity = session.get(ChatIdentity, item.identity_id)
+    if identity is None:
+        return None
+    cat = catalog()
+    trad = script.traditional_of(identity)
+    text = say(
+        "status_changed",
+        trad,
+        receipt=item.receipt_no,
+        type_name=own(cat.get(item.type).name, trad),
+        title=item.title,
+        status=own(cat.status_label(item.status), trad),
+        reason_html=say("status_reason", trad, reason=reason) if reason else "",
+    )
+    note = Notification(
+        identity_id=identity.id,
+        channel=identity.channel,
+        chat_id=identity.chat_id,
+        kind="status",
+        html=text,
+        submission_id=item.id,
+    )
+    session.add(note)
+    return note

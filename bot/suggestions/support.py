@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.chat.texts import say
+from bot.chat import script
+from bot.chat.texts import own, say
 from bot.chat.types import Button, Reply
 from bot.records.recorder import sync_submission
 from bot.storage.models import ChatIdentity, FlowState, Member, Notification, Submission
@@ -59,7 +60,7 @@ def _own_ids(session: Session, ident: ChatIdentity, ids: list[int]) -> set[int]:
 def offer_reply(state: FlowState) -> Reply:
     """The list of similar items with one support button per item (not for one's own), submit anyway and back."""
     stype = catalog().get(state.flow)
-    action = action_of(state.flow)
+    action = own(action_of(state.flow))
     shown = state.draft.get("similar", [])
     lines = [
         say(
@@ -72,7 +73,11 @@ def offer_reply(state: FlowState) -> Reply:
         for m in shown
     ]
     text = say(
-        "similar_offer", count=len(shown), type_name=stype.name, lines_html="\n".join(lines), action=action
+        "similar_offer",
+        count=len(shown),
+        type_name=own(stype.name),
+        lines_html="\n".join(lines),
+        action=action,
     )
     rows = [
         [Button(say("btn_support", action=action, receipt=m["receipt"]), f"f:j:{m['id']}")]
@@ -102,12 +107,12 @@ def support_instead(session: Session, ident: ChatIdentity, state: FlowState, arg
         return [Reply(say("flow_stale_button")), offer_reply(state)]
     action = action_of(item.type)
     result = add_supporter(session, ident, item)
-    values = {"action": action, "receipt": item.receipt_no, "title": item.title}
+    values = {"action": own(action), "receipt": item.receipt_no, "title": item.title}
     if result in ("own", "closed", "members_only"):
         text = (
             say(f"support_{result}", **values)
             if result != "members_only"
-            else say("flow_members_only", type_name=catalog().get(item.type).name)
+            else say("flow_members_only", type_name=own(catalog().get(item.type).name))
         )
         return [Reply(text), offer_reply(state)]
     session.delete(state)
@@ -144,13 +149,17 @@ def _notify_author(session: Session, supporter: ChatIdentity, item: Submission) 
     if author is None:
         return
     member = session.get(Member, supporter.member_id) if supporter.member_id else None
-    name = f"{member.name}委员" if member else (supporter.display_name or "一位用户")
+    trad = script.traditional_of(author)  # the author's script, not the supporter's
+    name = (
+        f"{member.name}{own('委员', trad)}" if member else (supporter.display_name or own("一位用户", trad))
+    )
     html = say(
         "support_notice",
-        type_name=catalog().get(item.type).name,
+        trad,
+        type_name=own(catalog().get(item.type).name, trad),
         receipt=item.receipt_no,
         title=item.title,
-        role=action_of(item.type) + ("人" if item.type == "proposal" else "者"),
+        role=own(action_of(item.type) + ("人" if item.type == "proposal" else "者"), trad),
         name=name,
     )
     session.add(

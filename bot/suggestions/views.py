@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat.texts import esc, say
+from bot.chat.texts import esc, own, say
 from bot.chat.types import Button, Reply
 from bot.storage.models import FlowState
 from bot.suggestions.types import FieldSpec, catalog
@@ -36,11 +36,11 @@ def validate(spec: FieldSpec, value: str) -> str:
     n = len(value)
     echo = say("echo_typed", typed=value) if value and n <= ECHO_LIMIT else ""
     if not value and not spec.optional:
-        return say("field_empty", label=spec.label)
+        return say("field_empty", label=own(spec.label))
     if n < spec.min:
-        return say("field_too_short", label=spec.label, min=spec.min, n=n, echo_html=echo)
+        return say("field_too_short", label=own(spec.label), min=spec.min, n=n, echo_html=echo)
     if n > spec.max:
-        return say("field_too_long", label=spec.label, max=spec.max, n=n, echo_html=echo)
+        return say("field_too_long", label=own(spec.label), max=spec.max, n=n, echo_html=echo)
     return ""
 
 
@@ -54,11 +54,11 @@ def preview(state: FlowState) -> Reply:
     """The whole draft with 'edit a field' buttons and 'submit'."""
     stype = catalog().get(state.flow)
     values = state.draft.get("fields", {})
-    lines = [say("preview_line", label=stype.category_label, value=state.draft.get("category", ""))]
+    lines = [say("preview_line", label=own(stype.category_label), value=own(state.draft.get("category", "")))]
     if state.draft.get("campaign_title"):
         lines.insert(0, say("preview_line", label=say("campaign_label"), value=state.draft["campaign_title"]))
     for f in stype.fields:
-        lines.append(say("preview_line", label=f.label, value=values.get(f.key) or say("preview_empty")))
+        lines.append(say("preview_line", label=own(f.label), value=values.get(f.key) or say("preview_empty")))
     private = is_private(state.draft)
     lines.append(
         say(
@@ -68,9 +68,9 @@ def preview(state: FlowState) -> Reply:
         )
     )
     files = len(state.draft.get("attachments", []))
-    body = say("flow_preview", type_name=stype.name, lines_html="\n".join(lines), files=files)
-    edits = [Button(say("btn_edit", label=stype.category_label), "f:e:_cat")]
-    edits += [Button(say("btn_edit", label=f.label), f"f:e:{f.key}") for f in stype.fields]
+    body = say("flow_preview", type_name=own(stype.name), lines_html="\n".join(lines), files=files)
+    edits = [Button(say("btn_edit", label=own(stype.category_label)), "f:e:_cat")]
+    edits += [Button(say("btn_edit", label=own(f.label)), f"f:e:{f.key}") for f in stype.fields]
     edits.append(Button(say("btn_add_files"), "f:e:_files"))
     if private:  # only an item with its own title may be shown: the start of a text never is
         if values.get("title"):
@@ -93,8 +93,8 @@ def step_prompt(state: FlowState, repeat: bool = False) -> Reply:
         return choice_prompt(state)
     stype = catalog().get(state.flow)
     if state.step in ("category", "edit_category"):
-        buttons = [Button(c, f"f:c:{i}") for i, c in enumerate(stype.categories)]
-        text = say("flow_choose_category", type_name=stype.name, label=stype.category_label)
+        buttons = [Button(own(c), f"f:c:{i}") for i, c in enumerate(stype.categories)]
+        text = say("flow_choose_category", type_name=own(stype.name), label=own(stype.category_label))
         return Reply(text, _rows(buttons) + [cancel_row()])
     if state.step == "attach":
         return Reply(say("flow_attach", count=len(state.draft.get("attachments", []))), attach_buttons())
@@ -110,18 +110,26 @@ def step_prompt(state: FlowState, repeat: bool = False) -> Reply:
     current = state.draft.get("fields", {}).get(key)
     if kind == "edit":
         cur = say("current_value", value=current) if current else ""
-        text = say("flow_edit_field", label=spec.label, bounds=bounds(spec), hint=spec.hint, current_html=cur)
+        text = say(
+            "flow_edit_field",
+            label=own(spec.label),
+            bounds=bounds(spec),
+            hint=own(spec.hint),
+            current_html=cur,
+        )
         rows = [[Button(say("btn_skip"), "f:k")]] if spec.optional else []
         return Reply(text, rows + [cancel_row()])
     name = "flow_ask_field_again" if repeat else "flow_ask_field"
-    text = say(name, n=idx, total=len(stype.fields), label=spec.label, bounds=bounds(spec), hint=spec.hint)
+    text = say(
+        name, n=idx, total=len(stype.fields), label=own(spec.label), bounds=bounds(spec), hint=own(spec.hint)
+    )
     rows = [[Button(say("btn_skip"), "f:k")]] if spec.optional else []
     return Reply(text, rows + [cancel_row()])
 
 
 def draft_summary(state: FlowState) -> str:
     """A one-line description of a kept draft, e.g. 提案（已填写 2 项）."""
-    name = catalog().get(state.flow).name if state.flow else say("draft_untyped")
+    name = own(catalog().get(state.flow).name) if state.flow else say("draft_untyped")
     filled = sum(1 for v in state.draft.get("fields", {}).values() if v)
     return say("draft_summary", type_name=name, filled=filled)
 

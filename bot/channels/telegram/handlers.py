@@ -14,7 +14,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.channels.flood import FloodLimiter
 from bot.channels.telegram.sender import Sender
 from bot.channels.telegram.streaming import reply_streaming, streams_answers
-from bot.chat import processed
+from bot.chat import processed, script
 from bot.chat.texts import say
 from bot.chat.types import ChatRef, Event, IncomingFile
 
@@ -45,6 +45,12 @@ async def _run(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event)
     await _sender(context).replies(update.effective_chat.id, replies, query.id if query else None)
 
 
+async def _script(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
+    """The chat's remembered script (True: Traditional) for the adapter's own notices."""
+    db = context.bot_data["services"].db
+    return await asyncio.to_thread(script.of_chat, db, "telegram", str(chat_id))
+
+
 async def skip_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drop an update already processed (Telegram delivers at least once) before any handler: no API call."""
     db = context.bot_data["services"].db
@@ -64,7 +70,8 @@ async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     if verdict == "warn" and update.effective_chat is not None:
         try:
-            await _sender(context).message(update.effective_chat.id, say("flood"))
+            trad = await _script(context, update.effective_chat.id)
+            await _sender(context).message(update.effective_chat.id, say("flood", trad))
         except TelegramError as exc:
             log.warning("flood notice not sent: %r", exc)
     if update.callback_query is not None:
@@ -142,7 +149,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         if update.effective_chat is not None:
             try:
-                await _sender(context).message(update.effective_chat.id, say("apology"))
+                trad = await _script(context, update.effective_chat.id)
+                await _sender(context).message(update.effective_chat.id, say("apology", trad))
             except Exception:
                 log.warning("could not send the apology", exc_info=True)
     else:

@@ -55,6 +55,8 @@ class ChatIdentity(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked: Mapped[bool] = mapped_column(default=False)  # the user blocked the bot
+    # the script of the user's recent messages, oldest first: "t" Traditional, "s" Simplified (bot.chat.script)
+    script_recent: Mapped[str] = mapped_column(String(8), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member | None] = relationship(back_populates="identities")
