@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.knowledge.ingest import MANIFEST_FILE, ingest_service, remove_documents
@@ -326,7 +327,7 @@ class DocumentLibrary:
                     row.title, row.file_name, row.uploaded_by = entry.title, outcome.name, job.by
                     row.updated_at, row.removed_at, row.removed_by = utcnow(), None, ""
                 outcome.number = row.id
-            self._sync(s, list(entries.values()))
+            self._sync(s, list(entries.values()), create=False)
             self._audit_job(s, job)
         if changed or duplicates:
             self._reload()
@@ -345,25 +346,35 @@ class DocumentLibrary:
 
     # ----- rows
     def _row(self, session: Session, entry: FileEntry) -> KbDocument:
+        """The row of an indexed document, made on first sight (a page view and the worker may race: the loser
+        of the insert reads the winner's row)."""
         row = session.scalar(select(KbDocument).where(KbDocument.doc_id == entry.doc_id))
-        if row is None:
-            stored = self.folder in Path(entry.source).parents
-            row = KbDocument(
-                doc_id=entry.doc_id, title=entry.title, file_name=Path(entry.source).name if stored else ""
-            )
-            session.add(row)
-            session.flush()
+        if row is not None:
+            return row
+        stored = self.folder in Path(entry.source).parents
+        row = KbDocument(
+            doc_id=entry.doc_id, title=entry.title, file_name=Path(entry.source).name if stored else ""
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            row = session.scalar(select(KbDocument).where(KbDocument.doc_id == entry.doc_id))
         return row
 
-    def _sync(self, session: Session, entries: list[FileEntry]) -> dict[str, KbDocument]:
-        """Rows for every indexed document (documents ingested from the command line get one on first sight);
-        rows of documents no longer in the index are marked removed."""
+    def _sync(self, session: Session, entries: list[FileEntry], create: bool = True) -> dict[str, KbDocument]:
+        """Rows for the indexed documents; rows of documents no longer in the index are marked removed.
+
+        With `create`, documents ingested from the command line get a row on first sight; an uploaded document's
+        row is made by the worker that ingested it (so a page view never races the worker for it)."""
         rows = {r.doc_id: r for r in session.scalars(select(KbDocument))}
         for entry in entries:
             if entry.doc_id not in rows:
+                if not create or self.folder in Path(entry.source).parents:
+                    continue
                 rows[entry.doc_id] = self._row(session, entry)
-            elif rows[entry.doc_id].removed_at is not None:  # back through the command line
-                rows[entry.doc_id].removed_at = None
+            elif rows[entry.doc_id].removed_at is not None:
+                rows[entry.doc_id].removed_at = None  # back through the command line
             if rows[entry.doc_id].title != entry.title:
                 rows[entry.doc_id].title = entry.title
         present = {e.doc_id for e in entries}
@@ -402,7 +413,7 @@ class DocumentLibrary:
         """Every document now in the knowledge base, newest change first."""
         entries = _read_manifest(self.settings.resolved_index_dir)
         rows = self._sync(session, entries)
-        infos = [self._info(rows[e.doc_id], e) for e in entries]
+        infos = [self._info(rows[e.doc_id], e) for e in entries if e.doc_id in rows]
         infos.sort(key=lambda i: (i.updated_at, i.number), reverse=True)
         return infos
 
