@@ -272,6 +272,14 @@ def test_guard_csrf_size_limit_and_search_test(desk, database, tmp_path):
     assert stored == ["说明.txt", "请假办法.docx"]  # kept under the documents folder, by their own names only
     page = web.get(f"{base}/staff/docs").text
     assert page.count('class="doc"') == 2 and "青川市政协会议须知" in page
+    copy = web.post(f"{base}/staff/docs/upload", data={"csrf": csrf}, allow_redirects=False,
+                    files={"files": ("请假办法 - 副本.docx", v1.read_bytes())})  # fmt: skip
+    job = _wait_job(web, base, copy.headers["Location"])
+    assert [(f["outcome"], f["reason"]) for f in job["files"]] == [
+        ("duplicate", f"与《{TITLE}》内容相同，已跳过")
+    ]
+    assert not (services.settings.data_dir / "documents" / "请假办法 - 副本.docx").exists()
+    assert web.get(f"{base}/staff/docs").text.count('class="doc"') == 2
 
     # the retrieval test: ranked passages with scores, the decision and the member's answer
     found = web.get(f"{base}/staff/search-test", params={"q": QUESTION}).text

@@ -66,8 +66,9 @@ def clean_file_name(name: str) -> str:
 class FileOutcome:
     """What became of one uploaded file.
 
-    outcome: waiting | added | updated | unchanged | duplicate | skipped; reason: why skipped (Chinese), or for a
-    duplicate the title of the document it repeats; number: the document's row id (its page /staff/docs/<number>)."""
+    outcome: waiting | added | updated | unchanged | duplicate | skipped; reason: why it was skipped or is a duplicate
+    (Chinese); title: the document's title (for a duplicate, the title of the document it repeats); number: the
+    document's row id (its page /staff/docs/<number>)."""
 
     name: str
     outcome: str = "waiting"
@@ -302,7 +303,8 @@ class DocumentLibrary:
                 entry = entries.get(target.as_posix())
                 if target in skipped or target in duplicates or entry is None:
                     if target in duplicates:
-                        outcome.outcome, outcome.reason = "duplicate", duplicates[target]
+                        outcome.outcome, outcome.title = "duplicate", duplicates[target]
+                        outcome.reason = f"与《{duplicates[target]}》内容相同，已跳过"
                     else:
                         outcome.outcome = "skipped"
                         outcome.reason = skipped.get(target, "没有可索引的内容")
