@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import re
 import signal
@@ -65,7 +66,8 @@ def make_regulation(path: Path, pages: int) -> tuple[Path, str, str]:
     doc.add_heading(TITLE, level=1)
     doc.add_paragraph("（2026年3月1日青川市政协第十三届常务委员会第五次会议通过）")
     chapters = CHAPTER_NAMES.split()
-    per_chapter = max(pages * CHARS_PER_PAGE // 150 // len(chapters), 1)
+    average = sum(len(article_text(n, chapters[n % len(chapters)])) for n in range(1, 101)) / 100
+    per_chapter = max(math.ceil(pages * CHARS_PER_PAGE / average / len(chapters)), 1)
     n = 0
     for c, name in enumerate(chapters, start=1):
         doc.add_paragraph(f"第{chinese_number(c)}章 {name}")

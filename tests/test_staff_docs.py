@@ -280,6 +280,20 @@ def test_guard_csrf_size_limit_and_search_test(desk, database, tmp_path):
     ]
     assert not (services.settings.data_dir / "documents" / "请假办法 - 副本.docx").exists()
     assert web.get(f"{base}/staff/docs").text.count('class="doc"') == 2
+    # a new version that cannot be read is skipped: the document keeps its text and its original file
+    number = int(
+        re.search(rf'href="/staff/docs/(\d+)">{TITLE}<', web.get(f"{base}/staff/docs").text).group(1)
+    )
+    broken = web.post(f"{base}/staff/docs/{number}/replace", data={"csrf": csrf}, allow_redirects=False,
+                      files={"files": ("请假办法.docx", b"PK\x03\x04 broken")})  # fmt: skip
+    job = _wait_job(web, base, broken.headers["Location"])
+    assert job["files"][0]["outcome"] == "skipped" and job["files"][0]["reason"]
+    assert web.get(f"{base}/staff/docs/{number}/original").content == v1.read_bytes()
+    assert "提前三天" in _ask(base, QUESTION)
+    other = web.post(f"{base}/staff/docs/{number}/replace", data={"csrf": csrf}, allow_redirects=False,
+                     files={"files": ("请假办法.pdf", b"%PDF-1.4")})  # fmt: skip
+    job = _wait_job(web, base, other.headers["Location"])
+    assert job["files"][0]["reason"] == "新版本必须与原文件格式相同（.docx）；格式不同请先移除原文档再上传"
 
     # the retrieval test: ranked passages with scores, the decision and the member's answer
     found = web.get(f"{base}/staff/search-test", params={"q": QUESTION}).text

@@ -309,8 +309,8 @@ class DocumentLibrary:
                         outcome.outcome = "skipped"
                         outcome.reason = skipped.get(target, "没有可索引的内容")
                     target.unlink(missing_ok=True)
-                    if backup is not None and entry is None and target not in duplicates:
-                        os.replace(backup, target)  # the version in the index stays, with its original file
+                    if backup is not None and entry is not None:
+                        os.replace(backup, target)  # the version still in the index keeps its original file
                     continue
                 outcome.doc_id, outcome.title = entry.doc_id, entry.title
                 if entry.doc_id in report.added:
