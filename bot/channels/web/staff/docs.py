@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.channels.web.edge import positive_int
+from bot.channels.web.edge import form_data, positive_int
 from bot.channels.web.staff.pages import (
     COOKIE,
     HEADERS,
@@ -38,6 +38,7 @@ MAX_FILES = 100  # files in one upload
 MAX_QUESTION = 200  # characters of a retrieval-test question
 OUTCOME_KEYS = ("waiting", "added", "updated", "unchanged", "duplicate", "skipped")
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+MULTIPART = web.RequestKey("docs_multipart", object)  # the upload's body reader, after its CSRF field
 
 
 def _size(n: int) -> str:
@@ -55,7 +56,7 @@ def _library(request: web.Request):
 
 
 def _number(request: web.Request) -> int:
-    number = positive_int(request.match_info["number"])
+    number = positive_int(request.match_info["id"])
     if number is None:
         raise web.HTTPNotFound(text=t("web_bad_number"), headers=HEADERS)
     return number
@@ -97,16 +98,20 @@ def upload_guard(handler):
             return page(request, t("web_denied_title"), t("web_denied"), status=403)
         staff, csrf = found
         request["staff"], request["csrf"] = staff, csrf
-        try:
-            reader = await request.multipart()
-            part = await reader.next()
-            sent = (await part.text())[:200] if part is not None and part.name == "csrf" else ""
-        except Exception:  # not a multipart body, or a broken one
-            reader, sent = None, ""
-        if reader is None or not hmac.compare_digest(sent, csrf):
+        reader, sent = None, ""
+        if request.content_type.startswith("multipart/"):
+            try:
+                reader = await request.multipart()
+                part = await reader.next()
+                sent = (await part.text())[:200] if part is not None and part.name == "csrf" else ""
+            except Exception:  # a broken multipart body (aiohttp raises several unrelated types)
+                sent = ""
+        else:  # a form without files (no file chosen, JavaScript off): checked like every staff form
+            sent = str((await form_data(request)).get("csrf", ""))[:200]
+        if not hmac.compare_digest(sent, csrf):
             await _db_call(request, audit.denied, staff.username, "web", f"CSRF {what}")
             return page(request, t("web_denied_title"), t("web_csrf"), status=403)
-        request["multipart"] = reader
+        request[MULTIPART] = reader
         return await handler(request)
 
     return guarded
@@ -116,8 +121,8 @@ async def _receive(request: web.Request, job: UploadJob) -> None:
     """Stream the body's `files` parts into the job's staging folder (each cut off at the size limit)."""
     library = _library(request)
     limit = library.max_bytes
-    reader = request["multipart"]
-    while (part := await reader.next()) is not None:
+    reader = request[MULTIPART]
+    while reader is not None and (part := await reader.next()) is not None:
         if part.name != "files" or not part.filename:
             await part.release()
             continue
@@ -173,7 +178,7 @@ async def replace(request: web.Request) -> web.StreamResponse:
 
 
 def _job(request: web.Request) -> UploadJob:
-    job_id = request.match_info["job"]
+    job_id = request.match_info["id"]
     job = _library(request).job(job_id) if _JOB_ID.match(job_id) else None
     if job is None:
         raise web.HTTPNotFound(text=t("web_docs_job_gone"), headers=HEADERS)
@@ -255,7 +260,7 @@ async def find_doc(request: web.Request) -> web.StreamResponse:
     number = await _db_call(request, _library(request).number_of, doc_id) if doc_id else None
     if number is None:
         raise web.HTTPNotFound(text=t("web_docs_not_found"), headers=HEADERS)
-    raise web.HTTPSeeOther(f"/staff/docs/{number}", headers=HEADERS)
+    raise web.HTTPSeeOther(f"/staff/docs/{id}", headers=HEADERS)
 
 
 @staff_required
@@ -285,7 +290,7 @@ async def remove(request: web.Request) -> web.Response:
     """Remove a document (after the confirmation form) and show the list."""
     number = _number(request)
     if request["form"].get("confirm") != "yes":
-        raise web.HTTPSeeOther(f"/staff/docs/{number}/remove", headers=HEADERS)
+        raise web.HTTPSeeOther(f"/staff/docs/{id}/remove", headers=HEADERS)
     future = _library(request).remove(number, request["staff"].username)
     try:
         title = await asyncio.wrap_future(future)
@@ -359,11 +364,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/docs", docs_list)
     app.router.add_post("/docs/upload", upload)
     app.router.add_get("/docs/find", find_doc)
-    app.router.add_get(r"/docs/jobs/{job}.json", job_json)
-    app.router.add_get("/docs/jobs/{job}", job_page)
-    app.router.add_get("/docs/{number}", doc_page)
-    app.router.add_get("/docs/{number}/original", original)
-    app.router.add_post("/docs/{number}/replace", replace)
-    app.router.add_get("/docs/{number}/remove", remove_confirm)
-    app.router.add_post("/docs/{number}/remove", remove)
+    app.router.add_get(r"/docs/jobs/{id}.json", job_json)
+    app.router.add_get("/docs/jobs/{id}", job_page)
+    app.router.add_get("/docs/{id}", doc_page)
+    app.router.add_get("/docs/{id}/original", original)
+    app.router.add_post("/docs/{id}/replace", replace)
+    app.router.add_get("/docs/{id}/remove", remove_confirm)
+    app.router.add_post("/docs/{id}/remove", remove)
     app.router.add_get("/search-test", search_test)
