@@ -78,7 +78,13 @@ class Services:
         """The documents desk: uploads ingested in the background, removal, versions (reloads the knowledge base)."""
         from bot.knowledge.library import DocumentLibrary
 
-        return DocumentLibrary(self.settings, lambda: self.db, self._reload_knowledge)
+        return DocumentLibrary(
+            self.settings, lambda: self.db, self._reload_knowledge, self._loaded_embeddings
+        )
+
+    def _loaded_embeddings(self):
+        """The embedding model of the open knowledge base, or None when this process has not opened it."""
+        return self.knowledge.embeddings if "knowledge" in self.__dict__ else None
 
     def _reload_knowledge(self) -> None:
         """Reopen the knowledge base if this process has opened it (else the first use opens the new index)."""

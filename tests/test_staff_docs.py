@@ -352,3 +352,31 @@ def test_outline_anchors_and_file_names():
     assert clean_file_name(".hidden.txt") == "hidden.txt"
     with pytest.raises(Exception, match="文件名无效"):
         clean_file_name("../")
+
+
+def test_live_knowledge_reload_swaps_the_whole_index(make_settings, tmp_path):
+    from bot.knowledge.base import KnowledgeBase
+    from bot.knowledge.ingest import ingest_service
+    from bot.knowledge.live import LiveKnowledge
+
+    settings = make_settings(dense_index=False)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "会议须知.txt").write_text(
+        "青川市政协会议须知\n\n第一条 参加会议的委员应当提前十分钟入场。\n", "utf-8"
+    )
+    ingest_service([docs], settings, progress=False)
+    live = LiveKnowledge(lambda embeddings: KnowledgeBase.open(settings, embeddings=embeddings))
+    before = live.current
+    model = before.embeddings  # the model object the server loaded
+    regulation_docx(docs / "请假办法.docx")
+    report, _ = ingest_service([docs], settings, progress=False)
+    assert report.added == ["docs/请假办法.docx"] and report.unchanged == ["docs/会议须知.txt"]
+    assert {p.title for p in live.search(QUESTION)} <= {"青川市政协会议须知"}  # not reopened yet
+    live.reload()
+    assert live.generation == 2 and len(live) == len(before) + 4
+    assert live.search(QUESTION)[0].title == TITLE
+    assert live.current.embeddings is model  # reused, not loaded again
+    assert {p.title for p in before.search(QUESTION)} <= {
+        "青川市政协会议须知"
+    }  # a caller holding the old one

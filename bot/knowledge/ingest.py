@@ -409,18 +409,26 @@ def ingest_service(
     prune: bool = False,
     progress: bool = True,
     on_file: Callable[[int, int, str], None] | None = None,
+    embeddings: Embeddings | None = None,
 ) -> tuple[IngestReport, str]:
     """The one ingest of the command line (`lvzhi ingest`, `ingest.py`) and of the staff documents page.
 
     Ingests the paths (the vectors deferred to a background `lvzhi vectors` process when settings say so, else made
     now) and, when documents wait for vectors, starts that process. Returns (report, what to tell about the vectors
-    in Chinese, or ''). Raises what the ingest raises for a broken index (a bad file is a skip in the report).
+    in Chinese, or ''). `embeddings`: a model already loaded (the server's), used when vectors are made now.
+    Raises what the ingest raises for a broken index (a bad file is a skip in the report).
     """
     from bot.knowledge.background_vectors import start_background_vectors
 
     background = settings.dense_index and settings.vectors_in_background
     report = ingest_paths(
-        list(paths), settings, prune=prune, progress=progress, defer_vectors=background, on_file=on_file
+        list(paths),
+        settings,
+        prune=prune,
+        progress=progress,
+        embeddings=embeddings,
+        defer_vectors=background,
+        on_file=on_file,
     )
     message = start_background_vectors(settings) if background and report.ok else ""
     return report, message

@@ -177,10 +177,17 @@ class DocumentLibrary:
     """The documents desk over one index: uploads, versions, removal, listing; one worker thread for changes.
 
     `db()` gives the Database (for the kb_documents rows and the audit log); `reload()` reopens the running
-    knowledge base after a change."""
+    knowledge base after a change; `embeddings()` the model already loaded, so vectors made now need no second copy."""
 
-    def __init__(self, settings: Settings, db: Callable[[], object], reload: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Callable[[], object],
+        reload: Callable[[], None],
+        embeddings: Callable[[], object | None] = lambda: None,
+    ) -> None:
         self.settings = settings
+        self._embeddings = embeddings  # the running server's embedding model (None: the ingest loads its own)
         self._db = db
         self._reload = reload
         self.folder = Path(settings.data_dir).resolve() / "documents"
@@ -290,7 +297,9 @@ class DocumentLibrary:
             job.done, job.current = refused + done, name
 
         report, job.vectors = (
-            ingest_service(list(placed), self.settings, progress=False, on_file=progress)
+            ingest_service(
+                list(placed), self.settings, progress=False, on_file=progress, embeddings=self._embeddings()
+            )
             if placed
             else (None, "")
         )
@@ -464,7 +473,7 @@ class DocumentLibrary:
                 raise LibraryError("该文档已不在知识库中")
             doc_id, title = row.doc_id, row.title
         background = self.settings.dense_index and self.settings.vectors_in_background
-        remove_documents(self.settings, {doc_id}, defer_vectors=background)
+        remove_documents(self.settings, {doc_id}, embeddings=self._embeddings(), defer_vectors=background)
         source = Path(entry.source)
         if self.folder in source.parents:
             source.unlink(missing_ok=True)
