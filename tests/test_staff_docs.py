@@ -199,6 +199,21 @@ def test_upload_ask_replace_remove_in_chromium(desk, browser, database, tmp_path
         ("xiaoli", "doc_remove", "doc:请假办法.docx", None),
     ]
 
+    # on a desktop, files dropped onto the form are uploaded (docs.js puts them in the file input and submits)
+    browser.set_window_size(1280, 800)
+    browser.get(f"{base}/staff/docs")
+    browser.execute_script(
+        """const dt = new DataTransfer();
+        dt.items.add(new File([arguments[0]], arguments[1], {type: "text/plain"}));
+        document.getElementById("dropzone").dispatchEvent(
+            new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));""",
+        "青川市政协会议须知\n\n第一条 参加会议的委员应当提前十分钟入场。\n",
+        "会议须知.txt",
+    )
+    WebDriverWait(browser, 180).until(_settled(browser))
+    assert _outcomes(browser) == [("会议须知.txt", "新增", "")]
+    assert "提前十分钟入场" in _ask(base, "参加会议的委员应当提前多久入场？")
+
 
 def _staff_session(base: str) -> tuple[requests.Session, str]:
     web = requests.Session()
