@@ -331,6 +331,14 @@ def test_guard_csrf_size_limit_and_search_test(desk, database, tmp_path):
             re.search(r'id="st-threshold">([\d.]+)<', declined).group(1)
         )
 
+    twice = web.post(f"{base}/staff/docs/upload", data={"csrf": csrf}, allow_redirects=False, files=[
+        ("files", ("重名.txt", "第一稿\n\n第一条 旧的写法。\n".encode())),
+        ("files", ("重名.txt", "第二稿\n\n第一条 新的写法。\n".encode()))])  # fmt: skip
+    job = _wait_job(web, base, twice.headers["Location"])
+    assert [(f["outcome"], f["reason"], f["title"]) for f in job["files"]] == [
+        ("skipped", "同一次上传中有同名文件，以后一个为准", ""), ("added", "", "第二稿")]  # fmt: skip
+    assert (services.settings.data_dir / "documents" / "重名.txt").read_text("utf-8").startswith("第二稿")
+
     with database.session() as s:
         denied = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "access_denied")))
     anonymous = [e for e in denied if e.actor == "web:127.0.0.1"]  # folded: one row a minute, with its count

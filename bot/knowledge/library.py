@@ -268,9 +268,8 @@ class DocumentLibrary:
     def _ingest_job(self, job: UploadJob) -> None:
         db = self._db()
         self.folder.mkdir(parents=True, exist_ok=True)
-        placed: dict[
-            Path, tuple[FileOutcome, Path | None]
-        ] = {}  # target -> (outcome, backup of the old file)
+        # target -> (outcome, the file it replaced, moved aside until the ingest has read the new one)
+        placed: dict[Path, tuple[FileOutcome, Path | None]] = {}
         with db.session() as s:
             for n, (outcome, staged) in enumerate(zip(job.files, job.staged, strict=True)):
                 if outcome.outcome == "skipped":
@@ -281,11 +280,12 @@ class DocumentLibrary:
                 except LoadError as exc:
                     outcome.outcome, outcome.reason = "skipped", str(exc)
                     continue
-                if target in placed:  # the same name twice in one upload: the later one is the version kept
-                    earlier = placed.pop(target)[0]
-                    earlier.outcome, earlier.reason = "skipped", "同一次上传中有同名文件，以后一个为准"
                 backup = None
-                if target.exists():
+                if target in placed:  # the same name twice in one upload: the later one is the version kept
+                    earlier, backup = placed.pop(target)
+                    earlier.outcome, earlier.reason = "skipped", "同一次上传中有同名文件，以后一个为准"
+                    target.unlink()
+                elif target.exists():
                     backup = self._incoming / job.id / f"previous-{n:04d}"
                     os.replace(target, backup)
                 shutil.move(staged, target)
