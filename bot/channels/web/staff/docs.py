@@ -301,6 +301,14 @@ async def remove(request: web.Request) -> web.Response:
     )
 
 
+MODES = ("extractive", "declined", "article_missing", "llm", "empty", "greeting", "thanks", "not_a_question")
+
+
+def _mode(mode: str) -> str:
+    """How the answer was made, in Chinese (an unknown mode, e.g. an LLM answerer's own, is shown as it is)."""
+    return html.unescape(t(f"web_search_mode_{mode}")) if mode in MODES else mode
+
+
 def _score(value) -> str:
     return "—" if value is None else f"{value:.3f}"
 
@@ -346,7 +354,7 @@ async def search_test(request: web.Request) -> web.Response:
         decision = t("web_search_answer") if result.answered else t("web_search_decline")
         body += web_page("search_result", decision=decision, decided="answer" if result.answered else "decline",
                          confidence=_score(result.confidence), threshold=_score(result.threshold), why=result.why,
-                         mode=result.mode, dense=t("web_search_dense_on") if result.dense_used else
+                         mode=_mode(result.mode), dense=t("web_search_dense_on") if result.dense_used else
                          t("web_search_dense_off"), signals_html=signals, rows_html=rows,
                          answer=result.answer.text if result.answer else "")  # fmt: skip
     return page(request, t("web_search_title"), body)
