@@ -5,7 +5,9 @@ index ingests, so a second upload of the same name is a new version of that docu
 bytes or the text are the same). Every ingest goes through `ingest_service`, the same function as `lvzhi ingest`; one
 worker thread runs the jobs one after another (the index has one writer), and after a change the running knowledge
 base is reopened (`reload`), so members are answered from the new index at once. Every change is audited
-(actions `doc_upload`, `doc_replace`, `doc_remove`; target `doc:<document id>` or `file:<name>`).
+(actions `doc_upload`, `doc_replace`, `doc_remove`; target `doc:<number>` (the document's page /staff/docs/<number>)
+or `file:<name>` for a file that never became a document; fields outcome, file, doc_title, doc_id, reason, document,
+chunks, version; their Chinese labels are audit/… keys in prompts/staff.toml).
 """
 
 from __future__ import annotations
@@ -348,9 +350,10 @@ class DocumentLibrary:
 
         for f in job.files:
             after = {"outcome": f.outcome, "file": f.name}
-            after |= {"title": f.title} if f.title else {}
+            after |= {"doc_title": f.title} if f.title else {}
+            after |= {"doc_id": f.doc_id} if f.doc_id else {}
             after |= {"reason": f.reason} if f.reason else {}
-            target = f"doc:{f.doc_id}" if f.doc_id else f"file:{f.name}"
+            target = f"doc:{f.number}" if f.number else f"file:{f.name}"
             action = "doc_replace" if job.replace is not None else "doc_upload"
             before = {"document": job.replace} if job.replace is not None else None
             audit.record(session, job.by, action, target, before, after, channel="web")
@@ -481,8 +484,9 @@ class DocumentLibrary:
             row = s.get(KbDocument, number)
             row.removed_at, row.removed_by = utcnow(), by
             audit.record(
-                s, by, "doc_remove", f"doc:{doc_id}",
-                {"title": title, "chunks": entry.chunk_count, "file": source.name, "version": row.version},
+                s, by, "doc_remove", f"doc:{number}",
+                {"doc_title": title, "doc_id": doc_id, "chunks": entry.chunk_count, "file": source.name,
+                 "version": row.version},
                 None, channel="web",
             )  # fmt: skip
         self._reload()
