@@ -16,11 +16,12 @@ class Services:
     _extra: dict = field(default_factory=dict)
 
     @cached_property
-    def knowledge(self):  # -> bot.knowledge.base.KnowledgeBase
-        """The knowledge base (lexical + dense indexes) at settings.resolved_index_dir."""
+    def knowledge(self):  # -> bot.knowledge.live.LiveKnowledge (a KnowledgeBase that reload() reopens)
+        """The knowledge base (lexical + dense indexes) at settings.resolved_index_dir; reload() after a change."""
         from bot.knowledge.base import KnowledgeBase
+        from bot.knowledge.live import LiveKnowledge
 
-        return KnowledgeBase.open(self.settings)
+        return LiveKnowledge(lambda embeddings: KnowledgeBase.open(self.settings, embeddings=embeddings))
 
     @cached_property
     def answerer(self):  # -> bot.answering.extractive.ExtractiveAnswerer (or an LLM answerer when configured)
@@ -72,6 +73,24 @@ class Services:
         from bot.staff.chat import StaffDesk
 
         return StaffDesk(admin_ids(self.settings.admin_telegram_ids), lambda: self.knowledge)
+
+    @cached_property
+    def library(self):  # -> bot.knowledge.library.DocumentLibrary
+        """The documents desk: uploads ingested in the background, removal, versions (reloads the knowledge base)."""
+        from bot.knowledge.library import DocumentLibrary
+
+        return DocumentLibrary(
+            self.settings, lambda: self.db, self._reload_knowledge, self._loaded_embeddings
+        )
+
+    def _loaded_embeddings(self):
+        """The embedding model of the open knowledge base, or None when this process has not opened it."""
+        return self.knowledge.embeddings if "knowledge" in self.__dict__ else None
+
+    def _reload_knowledge(self) -> None:
+        """Reopen the knowledge base if this process has opened it (else the first use opens the new index)."""
+        if "knowledge" in self.__dict__:
+            self.knowledge.reload()
 
     @cached_property
     def similar(self):  # -> bot.suggestions.similar.SimilarFinder

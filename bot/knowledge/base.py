@@ -35,10 +35,16 @@ class KnowledgeBase:
     lexical: LexicalIndex
 
     @classmethod
-    def open(cls, settings: Settings, index_dir: Path | None = None) -> KnowledgeBase:
-        """Open the knowledge base stored in index_dir (default: settings.resolved_index_dir)."""
+    def open(
+        cls, settings: Settings, index_dir: Path | None = None, embeddings: Embeddings | None = None
+    ) -> KnowledgeBase:
+        """Open the knowledge base stored in index_dir (default: settings.resolved_index_dir).
+
+        `embeddings`: an embedding model already loaded (a reopened index reuses the running one's)."""
         directory = Path(index_dir or settings.resolved_index_dir)
         kb = cls(settings, directory, LexicalIndex.open(directory / "lexical"))
+        if embeddings is not None:
+            kb.__dict__["embeddings"] = embeddings
         warm_up()
         _ = kb.retriever  # chooses the embedding model now: a fallback is logged at start, not at question 1
         return kb

@@ -22,28 +22,23 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Run an ingest from parsed arguments; prints the summary; 0 when the knowledge base is usable."""
-    from bot.knowledge.ingest import ingest_paths
+    from bot.knowledge.ingest import ingest_service
     from bot.settings import Settings
 
     try:
         settings = Settings()
         if args.index is not None:
             settings = settings.model_copy(update={"index_dir": args.index})
-        background = settings.dense_index and settings.vectors_in_background
-        report = ingest_paths(
-            args.paths, settings, prune=args.prune, progress=not args.no_progress, defer_vectors=background
+        report, vectors_message = ingest_service(
+            args.paths, settings, prune=args.prune, progress=not args.no_progress
         )
     except Exception as exc:  # never a traceback for the user; details go to the debug log
         log.debug("导入失败", exc_info=True)
         print(f"导入失败：{type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     print(report.summary_zh())
-    if background and report.ok:
-        from bot.knowledge.background_vectors import start_background_vectors
-
-        message = start_background_vectors(settings)
-        if message:
-            print(message)
+    if vectors_message:
+        print(vectors_message)
     return 0 if report.ok else 1
 
 

@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,8 +127,10 @@ class Ingestor:
         embeddings: Embeddings | None = None,
         progress: bool = True,
         defer_vectors: bool = False,
+        on_file: Callable[[int, int, str], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.on_file = on_file  # called after each file with (files done, files in all, file name)
         self.index_dir = settings.resolved_index_dir
         self.index_dir.mkdir(parents=True, exist_ok=True)
         # With dense_index off, no vectors are made; the manifest records NO_VECTORS so that switching the
@@ -173,7 +176,7 @@ class Ingestor:
         start = time.perf_counter()
         files = collect_files(paths, self.report)
         bar = tqdm(files, desc="导入文档", unit="个", file=sys.stderr, disable=not self.progress, leave=False)
-        for root, file in bar:
+        for done, (root, file) in enumerate(bar, start=1):
             bar.set_postfix_str(file.name[-30:], refresh=False)
             try:
                 self._ingest_file(root, file)
@@ -182,6 +185,8 @@ class Ingestor:
             except Exception as exc:  # one bad file must not stop the others
                 log.exception("导入 %s 失败", file)
                 self.report.skip(str(file), f"处理时出错：{type(exc).__name__}: {exc}")
+            if self.on_file is not None:
+                self.on_file(done, len(files), file.name)
         self._flush()
         if prune:
             self._prune([Path(p).expanduser().resolve() for p in paths])
@@ -193,6 +198,28 @@ class Ingestor:
         self.report.seconds = time.perf_counter() - start
         self.manifest.close()
         return self.report
+
+    def remove(self, doc_ids: set[str]) -> IngestReport:
+        """Remove documents (by id) from every index and the manifest; ids not in the index are ignored.
+
+        With deferred vectors the collection keeps their vectors until the next `lvzhi vectors` run removes them
+        (retrieval never returns a chunk that the lexical index no longer has)."""
+        start = time.perf_counter()
+        try:
+            known = {d for d in doc_ids if self.manifest.by_doc_id(d) is not None}
+            if known:
+                self._drop_docs(known)
+                self.report.removed.extend(sorted(known))
+            self._sync_lexical()
+            self.manifest.commit()
+            self.report.chunk_total = self.manifest.total_chunks()
+            self.report.doc_total = len(self.manifest.entries())
+            self.report.seconds = time.perf_counter() - start
+            self.manifest.close()
+            return self.report
+        finally:
+            if self._vector_lock is not None:
+                self._vector_lock.release()
 
     def _ingest_file(self, root: Path, file: Path) -> None:
         source = file.as_posix()
@@ -355,10 +382,53 @@ def ingest_paths(
     progress: bool = True,
     embeddings: Embeddings | None = None,
     defer_vectors: bool = False,
+    on_file: Callable[[int, int, str], None] | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the index of settings; unchanged files are skipped quickly.
 
     With defer_vectors the run returns once the lexical index is ready and leaves the vectors to `lvzhi vectors`.
+    `on_file(done, total, name)` is called after each file (for a progress bar).
     """
-    ingestor = Ingestor(settings, embeddings=embeddings, progress=progress, defer_vectors=defer_vectors)
+    ingestor = Ingestor(
+        settings, embeddings=embeddings, progress=progress, defer_vectors=defer_vectors, on_file=on_file
+    )
     return ingestor.run(list(paths), prune=prune)
+
+
+def remove_documents(
+    settings: Settings, doc_ids: set[str], embeddings: Embeddings | None = None, defer_vectors: bool = False
+) -> IngestReport:
+    """Remove documents by id from the index of settings; the report's `removed` lists those that were there."""
+    ingestor = Ingestor(settings, embeddings=embeddings, progress=False, defer_vectors=defer_vectors)
+    return ingestor.remove(set(doc_ids))
+
+
+def ingest_service(
+    paths: list[Path],
+    settings: Settings,
+    prune: bool = False,
+    progress: bool = True,
+    on_file: Callable[[int, int, str], None] | None = None,
+    embeddings: Embeddings | None = None,
+) -> tuple[IngestReport, str]:
+    """The one ingest of the command line (`lvzhi ingest`, `ingest.py`) and of the staff documents page.
+
+    Ingests the paths (the vectors deferred to a background `lvzhi vectors` process when settings say so, else made
+    now) and, when documents wait for vectors, starts that process. Returns (report, what to tell about the vectors
+    in Chinese, or ''). `embeddings`: a model already loaded (the server's), used when vectors are made now.
+    Raises what the ingest raises for a broken index (a bad file is a skip in the report).
+    """
+    from bot.knowledge.background_vectors import start_background_vectors
+
+    background = settings.dense_index and settings.vectors_in_background
+    report = ingest_paths(
+        list(paths),
+        settings,
+        prune=prune,
+        progress=progress,
+        embeddings=embeddings,
+        defer_vectors=background,
+        on_file=on_file,
+    )
+    message = start_background_vectors(settings) if background and report.ok else ""
+    return report, message
