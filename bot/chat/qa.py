@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from bot.answering.types import Answer
 from bot.chat.texts import esc, say
 from bot.chat.types import Button, ChatRef, Reply
-from bot.storage.models import ChatIdentity, QALog, utcnow
+from bot.storage.models import ChatIdentity, QALog, QASource, utcnow
 from bot.textnorm import is_traditional
 
 MAX_PASSAGE_BUTTONS = 5
@@ -26,6 +26,7 @@ def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answ
         citations=[
             {
                 "chunk_id": c.chunk_id,
+                "doc": c.doc,
                 "title": c.title,
                 "section": c.section,
                 "text": c.text,
@@ -34,18 +35,30 @@ def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answ
             for c in answer.citations
         ],
         ms=float(answer.ms or 0.0),
+        decision=answer.decision,
+        official_id=answer.meta.get("official_id"),
     )
     session.add(row)
     session.flush()
+    for doc in dict.fromkeys(c.doc for c in answer.citations if c.doc):
+        session.add(QASource(qa_id=row.id, doc_id=doc[:200]))
     return row
 
 
 def render_answer(answer: Answer, qa_id: int) -> Reply:
     """The answer as HTML with numbered sources, passage buttons and 👍/👎 (or the decline offers)."""
-    meta = {"qa_id": qa_id, "declined": answer.declined, "citations": [c.label() for c in answer.citations]}
+    meta = {
+        "qa_id": qa_id,
+        "declined": answer.declined,
+        "decision": answer.decision,
+        "citations": [c.label() for c in answer.citations],
+    }
     trad = (
         answer.traditional
     )  # the bot's own words follow the member's script; the documents' words never change
+    if answer.decision == "official" and not answer.citations:  # the office's own words: no sources to show
+        text = say("answer_official", trad, answer=answer.text)
+        return Reply(text, [[Button("👍", f"q:v:{qa_id}:1"), Button("👎", f"q:v:{qa_id}:-1")]], meta=meta)
     if answer.declined or not answer.citations:
         text = say("answer_declined", trad, answer=answer.text)
         rows = [

@@ -199,7 +199,7 @@ async def _to_index(request: web.Request) -> web.StreamResponse:
 
 def add_staff_pages(app: web.Application) -> web.Application:
     """Mount the staff pages under /staff/ on the web server; the sub-app, for more staff routes."""
-    from bot.channels.web.staff import campaigns, items, tools
+    from bot.channels.web.staff import campaigns, items, questions, tools
 
     staff_app = web.Application()
     settings = app[SERVICES].settings
@@ -213,6 +213,7 @@ def add_staff_pages(app: web.Application) -> web.Application:
     items.add_routes(staff_app)
     tools.add_routes(staff_app)
     campaigns.add_routes(staff_app)
+    questions.add_routes(staff_app)
     app.router.add_get("/staff", _to_index)
     app.add_subapp("/staff/", staff_app)
     return staff_app
