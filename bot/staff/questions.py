@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
 import numpy as np
@@ -73,11 +73,12 @@ class LogRow:
 
 
 def doc_link(doc_id: str, section: str) -> str:
-    """The document page's link for a cited passage: /staff/docs/<doc id>#<article label>, both URL-quoted; the
-    label is the last piece of the section path (「第二章 … > 第五条」 → 第五条); no anchor for an unsectioned chunk."""
+    """The document page's link for a cited passage: /staff/docs/<doc id>#<article label>, both percent-encoded
+    (UTF-8; the "/" of a doc id such as 「docs/提案工作条例.txt」 kept); the label is the last piece of the section
+    path (「第二章 … > 第五条」 → 第五条); no anchor for an unsectioned chunk."""
     label = section.split(" > ")[-1].strip() if section else ""
     anchor = f"#{quote(label, safe='')}" if label else ""
-    return f"/staff/docs/{quote(doc_id, safe='')}{anchor}"
+    return f"/staff/docs/{quote(doc_id, safe='/')}{anchor}"
 
 
 def _doc_of(citation: dict) -> str:
@@ -89,8 +90,9 @@ def _decision(row: QALog) -> str:
 
 
 def _bounds(day_from: date | None, day_to: date | None) -> tuple[datetime | None, datetime | None]:
-    start = datetime.combine(day_from, time(), TIMEZONE) if day_from else None
-    end = datetime.combine(day_to + timedelta(days=1), time(), TIMEZONE) if day_to else None
+    """The office's days as UTC instants (the database compares UTC: SQLite as text)."""
+    start = datetime.combine(day_from, time(), TIMEZONE).astimezone(UTC) if day_from else None
+    end = datetime.combine(day_to + timedelta(days=1), time(), TIMEZONE).astimezone(UTC) if day_to else None
     return start, end
 
 
