@@ -46,7 +46,9 @@ def fill(database, rows: int, seed: int = 7) -> None:
             for i in range(300)
         ]  # fmt: skip
         s.execute(insert(ChatIdentity), identities)
-        ident_ids = [i for (i,) in s.execute(ChatIdentity.__table__.select().with_only_columns(ChatIdentity.id))]
+        ident_ids = [
+            i for (i,) in s.execute(ChatIdentity.__table__.select().with_only_columns(ChatIdentity.id))
+        ]
     docs = [f"docs/规定{i:02d}.docx" for i in range(20)]
     next_id = 1
     for start in range(0, rows, BATCH):
@@ -81,7 +83,10 @@ def cases(rows: int) -> dict[str, dict]:
         "voted_down": {"down": "1"},
         "document": {"doc": "docs/规定07.docx"},
         "channel": {"channel": "telegram"},
-        "month": {"from": (today - timedelta(days=200)).isoformat(), "to": (today - timedelta(days=170)).isoformat()},
+        "month": {
+            "from": (today - timedelta(days=200)).isoformat(),
+            "to": (today - timedelta(days=170)).isoformat(),
+        },
         "official": {"decision": "official"},
         "deep_page": {"before": str(rows // 2)},
         "declined_deep": {"declined": "1", "before": str(rows // 3)},
@@ -132,7 +137,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40)
-    parser.add_argument("--pg", default=None, help="PostgreSQL URL (an empty database); default: a throwaway one")
+    parser.add_argument(
+        "--pg", default=None, help="PostgreSQL URL (an empty database); default: a throwaway one"
+    )
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
     results: dict[str, dict] = {}
@@ -159,7 +166,10 @@ def main() -> int:
     print(f"\n/staff/questions with {args.rows} logged questions, {args.requests} requests per case (ms)")
     print(f"{'case':14s}" + "".join(f"{db + ' p50':>16s}{db + ' p95':>16s}" for db in results))
     for name in cases(args.rows):
-        print(f"{name:14s}" + "".join(f"{results[db][name][0]:16.1f}{results[db][name][1]:16.1f}" for db in results))
+        print(
+            f"{name:14s}"
+            + "".join(f"{results[db][name][0]:16.1f}{results[db][name][1]:16.1f}" for db in results)
+        )
     worst = max(p95 for r in results.values() for _, p95 in r.values())
     print(f"worst p95: {worst:.1f} ms (target ≤ 300 ms)")
     return 0 if worst <= 300 else 1
