@@ -217,3 +217,14 @@ def test_gap_to_official_answer_and_back_in_chromium(desk, database, browser):
 
         browser.get(f"{site}/")
         assert "知识库中没有找到" in _say(browser, "委员证遗失了，去哪里补办？")  # declined again
+
+
+def test_documents_still_answer_when_the_database_is_out_of_reach(real_answerer):
+    from bot.answering.official import OfficialAnswers, OfficialFirst
+    from bot.storage import Database
+
+    dead = Database("postgresql+psycopg://lvzhi@127.0.0.1:1/none")  # nothing listens on port 1
+    extractive = real_answerer.inner
+    answerer = OfficialFirst(extractive, OfficialAnswers(lambda: dead, lambda: extractive.knowledge))
+    answer = answerer.answer("提案审查要在多少个工作日内完成？")
+    assert answer.decision == "answer" and "十五个工作日" in answer.text

@@ -251,10 +251,17 @@ class OfficialFirst:
         return getattr(self.inner, name)
 
     def answer(self, question: str, *args, **kwargs) -> Answer:
-        """The official answer when one matches (the time taken included), else the inner answerer's answer."""
+        """The official answer when one matches (the time taken included), else the inner answerer's answer (also when
+        the database cannot be read: logged, never raised)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         started = time.perf_counter()
         asked = (question or "").strip()[:500]
-        found = self.official.match(asked) if asked else None
+        try:
+            found = self.official.match(asked) if asked else None
+        except SQLAlchemyError as exc:  # the database is out of reach: the documents still answer
+            log.warning("official answers not consulted: %s", type(exc).__name__)
+            found = None
         answer = self.official.answer(asked, found) if found is not None else None
         if answer is None:
             return self.inner.answer(question, *args, **kwargs)
