@@ -191,3 +191,32 @@ def test_pages_export_and_access(site, desk, database):
     empty = web.post(f"{site}/staff/questions/official/new",
                      data={"csrf": csrf_of(new), "question": DECLINED, "kind": "text", "text": "", "source": ""})  # fmt: skip
     assert empty.status_code == 400 and "请填写答复文字" in empty.text
+
+
+def test_migration_fills_decision_and_cited_documents_of_earlier_answers(db_url):
+    from sqlalchemy import text
+
+    from bot.storage import Database
+
+    db = Database(db_url)
+    db.migrate("0602_security")
+    with db.engine.begin() as conn:
+        for question, declined, chunks in (("答了", False, '["docs/甲.txt:3:ab", "docs/甲.txt:4:cd", "乙:1:ef"]'),
+                                           ("没答", True, "[]")):  # fmt: skip
+            conn.execute(
+                text("INSERT INTO qa_log (channel, chat_id, question, answer, declined, chunk_ids, citations, ms, "
+                     "created_at) VALUES ('web', 'c', :q, '…', :d, :c, '[]', 1.0, :at)"),
+                {"q": question, "d": declined, "c": chunks, "at": utcnow()},
+            )  # fmt: skip
+    db.migrate()
+    with db.session() as s:
+        rows = {r.question: r for r in s.scalars(select(QALog))}
+        assert (rows["答了"].decision, rows["没答"].decision) == ("answer", "decline")
+        docs = s.scalars(
+            select(QASource.doc_id).where(QASource.qa_id == rows["答了"].id).order_by(QASource.doc_id)
+        )
+        assert list(docs) == ["docs/甲.txt", "乙"]
+        assert questions.page(s, questions.LogFilter(doc="乙"))[0][0].question == "答了"
+    db.downgrade("0602_security")  # and back
+    db.migrate()
+    db.dispose()
