@@ -25,15 +25,25 @@ class Services:
 
     @cached_property
     def answerer(self):  # -> bot.answering.extractive.ExtractiveAnswerer (or an LLM answerer when configured)
-        """The question answerer: extractive by default."""
+        """The question answerer: the office's official answers first, then extractive (or an LLM when configured)."""
         from bot.answering.extractive import ExtractiveAnswerer
+        from bot.answering.official import OfficialFirst
 
         extractive = ExtractiveAnswerer(self.knowledge, self.settings)
         if self.settings.llm_base_url and self.settings.llm_model:
             from bot.answering.llm import LLMAnswerer
 
-            return LLMAnswerer(self.knowledge, self.settings, fallback=extractive)
-        return extractive
+            return OfficialFirst(
+                LLMAnswerer(self.knowledge, self.settings, fallback=extractive), self.official
+            )
+        return OfficialFirst(extractive, self.official)
+
+    @cached_property
+    def official(self):  # -> bot.answering.official.OfficialAnswers
+        """The office's official answers (办公室答复), consulted before retrieval by the answerer."""
+        from bot.answering.official import OfficialAnswers
+
+        return OfficialAnswers(lambda: self.db, lambda: self.knowledge)
 
     @cached_property
     def db(self):  # -> bot.storage.Database

@@ -56,5 +56,6 @@ def make_settings(tmp_path):
 # Member bot (issue 3): SQLite/PostgreSQL database fixtures (db_url, database, pg_base_url).
 from bot_fixtures import bot_services, harness, kb_settings, real_answerer  # noqa: E402, F401
 from kb_fixtures import sample_answerer, sample_settings, seeds_answerer, seeds_settings  # noqa: E402, F401
+from questions_fixtures import desk  # noqa: E402, F401
 from storage_fixtures import database, db_url, pg_base_url  # noqa: E402, F401
 from web_fixtures import browser  # noqa: E402, F401

@@ -67,12 +67,18 @@ class Answer:
     traditional: bool = False  # the question (and so the answer) is in Traditional characters
     meta: dict = field(default_factory=dict)  # e.g. {"mode": "extractive"|"llm", "tokens": ...}
 
+    @property
+    def decision(self) -> str:
+        """ "official" (the office's answer), "decline" or "answer" (quoted from the documents)."""
+        return self.meta.get("decision") or ("decline" if self.declined else "answer")
+
     def to_json(self) -> dict:
         """One JSON object for `lvzhi ask --json`."""
         return {
             "q": self.question,
             "answer": self.text,
             "declined": self.declined,
+            "decision": self.decision,
             "citations": [c.to_json() for c in self.citations],
             "passages": [p.to_json() for p in self.passages],
             "ms": round(self.ms, 2),

@@ -10,7 +10,7 @@ from bot.chat import script
 from bot.chat.models import FollowUp
 from bot.chat.texts import esc, say
 from bot.chat.types import Button, ChatRef, Reply
-from bot.storage.models import ChatIdentity, QALog, utcnow
+from bot.storage.models import ChatIdentity, QALog, QASource, utcnow
 from bot.textnorm import to_traditional_display
 
 MAX_PASSAGE_BUTTONS = 5
@@ -30,6 +30,7 @@ def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answ
         citations=[
             {
                 "chunk_id": c.chunk_id,
+                "doc": c.doc,
                 "title": c.title,
                 "section": c.section,
                 "text": c.text,
@@ -38,18 +39,30 @@ def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answ
             for c in answer.citations
         ],
         ms=float(answer.ms or 0.0),
+        decision=answer.decision,
+        official_id=answer.meta.get("official_id"),
     )
     session.add(row)
     session.flush()
+    for doc in dict.fromkeys(c.doc for c in answer.citations if c.doc):
+        session.add(QASource(qa_id=row.id, doc_id=doc[:200]))
     return row
 
 
 def render_answer(answer: Answer, qa_id: int) -> Reply:
     """The answer as HTML with numbered sources, passage buttons and 👍/👎 (or the decline offers)."""
-    meta = {"qa_id": qa_id, "declined": answer.declined, "citations": [c.label() for c in answer.citations]}
+    meta = {
+        "qa_id": qa_id,
+        "declined": answer.declined,
+        "decision": answer.decision,
+        "citations": [c.label() for c in answer.citations],
+    }
     # the bot's own words follow the script of the question when it shows one (the answer's own words do), else
     # the member's remembered script; the documents' words never change
     trad = answer.traditional if script.verdict(answer.question) else script.current()
+    if answer.decision == "official" and not answer.citations:  # the office's own words: no sources to show
+        text = say("answer_official", trad, answer=answer.text)
+        return Reply(text, [[Button("👍", f"q:v:{qa_id}:1"), Button("👎", f"q:v:{qa_id}:-1")]], meta=meta)
     if answer.declined or not answer.citations:
         text = say("answer_declined", trad, answer=answer.text)  # the answer's own decline, said once
         if answer.meta.get("mode") in NO_OFFERS:

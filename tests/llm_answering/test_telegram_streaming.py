@@ -44,8 +44,8 @@ async def llm_harness(llm_settings, database, tmp_path, knowledge, extractive):
         condense_extra_body={"grammar": 'root ::= "社情民意信息的直通车作用怎么发挥？"'},
     )
     assert (
-        type(build_services(settings).answerer) is LLMAnswerer
-    )  # what services choose with an LLM configured
+        type(build_services(settings).answerer.inner) is LLMAnswerer
+    )  # what services choose with an LLM configured (behind the office's official answers)
     h = Harness(services)
     await h.start()
     yield h

@@ -5,7 +5,8 @@ from bot.storage.models.chat_turns import ChatTurn
 from bot.storage.models.conversations import FlowState, ProcessedUpdate
 from bot.storage.models.members import ChatIdentity, Invitation, Member
 from bot.storage.models.notifications import Notification
-from bot.storage.models.qa import QALog
+from bot.storage.models.official_answers import OfficialAnswer
+from bot.storage.models.qa import QALog, QASource
 from bot.storage.models.submissions import Attachment, ReceiptCounter, StatusChange, Submission
 from bot.storage.models.web_messages import WebMessage
 from bot.storage.models.web_sessions import WebSession
@@ -19,8 +20,10 @@ __all__ = [
     "Invitation",
     "Member",
     "Notification",
+    "OfficialAnswer",
     "ProcessedUpdate",
     "QALog",
+    "QASource",
     "ReceiptCounter",
     "StatusChange",
     "Submission",

@@ -197,7 +197,7 @@ async def _to_index(request: web.Request) -> web.StreamResponse:
 
 def add_staff_pages(app: web.Application) -> web.Application:
     """Mount the staff pages under /staff/ on the web server; the sub-app, for more staff routes."""
-    from bot.channels.web.staff import activities, campaigns, docs, followups, items, tools
+    from bot.channels.web.staff import activities, campaigns, docs, followups, items, questions, tools
 
     staff_app = web.Application()
     settings = app[SERVICES].settings
@@ -214,6 +214,7 @@ def add_staff_pages(app: web.Application) -> web.Application:
     activities.add_routes(staff_app)
     followups.add_routes(staff_app)  # /staff/followups: questions to follow up (issue 10)
     docs.add_routes(staff_app)
+    questions.add_routes(staff_app)
     app.router.add_get("/staff", _to_index)
     app.add_subapp("/staff/", staff_app)
     return staff_app
