@@ -157,6 +157,8 @@ def _bubbles(driver) -> list:
 
 
 def _say(driver, text: str) -> str:
+    # the page first shows the chat's history (after a reload): count the bubbles once it has
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.body.dataset.ready") == "1")
     n = len(_bubbles(driver))
     driver.find_element(By.ID, "input").send_keys(text)
     driver.find_element(By.ID, "send").click()
