@@ -213,8 +213,8 @@ def build_web_app(services) -> web.Application:
     settings = services.settings
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[SERVICES] = services
-    app[FLOOD] = FloodLimiter(settings.flood_max_events, settings.flood_window_s)
-    app[FLOOD_ADDR] = FloodLimiter(settings.flood_max_per_address, settings.flood_window_s)
+    app[FLOOD] = services.flood_limiter("web:", settings.flood_max_events)  # shared by replicas on PostgreSQL
+    app[FLOOD_ADDR] = services.flood_limiter("addr:", settings.flood_max_per_address)
     app.router.add_get("/", index)
     app.router.add_post("/api/message", message)
     app.router.add_post("/api/press", press)

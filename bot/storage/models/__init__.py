@@ -3,6 +3,7 @@
 from bot.storage.models.base import Base, utcnow
 from bot.storage.models.chat_turns import ChatTurn
 from bot.storage.models.conversations import FlowState, ProcessedUpdate
+from bot.storage.models.coordination import FloodCount, RateSlot, WorkLease
 from bot.storage.models.members import ChatIdentity, Invitation, Member
 from bot.storage.models.notifications import Notification
 from bot.storage.models.qa import QALog
@@ -14,15 +15,18 @@ __all__ = [
     "Base",
     "ChatIdentity",
     "ChatTurn",
+    "FloodCount",
     "FlowState",
     "Invitation",
     "Member",
     "Notification",
     "ProcessedUpdate",
     "QALog",
+    "RateSlot",
     "ReceiptCounter",
     "StatusChange",
     "Submission",
     "WebSession",
+    "WorkLease",
     "utcnow",
 ]
