@@ -63,7 +63,9 @@ class Services:
         from bot.campaigns.background import Broadcasts
 
         s = self.settings
-        return Broadcasts(owner=s.resolved_replica_id, lease_s=s.lease_s, rate=min(25.0, s.telegram_max_rate))
+        return Broadcasts(
+            owner=s.resolved_replica_id, lease_s=s.lease_s, rate=min(s.broadcast_rate, s.telegram_max_rate)
+        )
 
     @property
     def shared_limits(self) -> bool:

@@ -132,6 +132,7 @@ class Settings(BaseSettings):
     leader_retry_s: float = 2.0  # long polling: how often a standby replica tries to become the poller
     telegram_max_rate: float = 30.0  # messages/s for the whole bot (Telegram's limit), shared by all replicas
     telegram_chat_rate: float = 1.0  # messages/s to one private chat (groups: 20 per minute)
+    broadcast_rate: float = 25.0  # invitations/s of one campaign broadcast (within telegram_max_rate)
     telegram_chat_burst: int = 3  # messages to one chat allowed at once before the per-chat rate applies
     chroma_url: str | None = (
         None  # e.g. http://10.0.0.5:8001: vectors in a Chroma server instead of the index dir

@@ -12,6 +12,7 @@ command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)  # llama-cpp-python (dev extra) builds from source
 command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
 command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-writer-nogui)  # .doc/.wps import (optional in production)
+command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)  # several replicas behind one address (deploy/nginx.conf, tests)
 # OCR of scanned PDFs and images (bot/knowledge/ocr.py); the CJK font draws the scans the OCR tests read.
 langs="$(command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null || true)"
 grep -qx chi_sim <<<"$langs" && grep -qx chi_tra <<<"$langs" \
