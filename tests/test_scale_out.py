@@ -202,3 +202,117 @@ def test_long_polling_one_poller_at_a_time_and_the_other_takes_over(cluster, api
     assert api.pollers_since(killed + took_over) == {other.name}
     per_update = set(api.per_chat().values())
     assert per_update == {answers[str(700_001)]}  # every update answered the same way, none twice
+
+
+TRAINING = """青川市政协委员学习培训办法
+
+第一条 为加强委员学习培训，制定本办法。
+
+第二条 委员学习培训由委员工作委员会组织实施。
+
+第三条 委员每年参加集中学习培训不少于四十学时，因故不能参加的应当书面请假。
+"""
+VISITS = """青川市政协委员联系界别群众办法
+
+第一条 为密切委员同界别群众的联系，制定本办法。
+
+第二条 委员每季度至少走访界别群众一次，走访情况记入履职档案。
+"""
+
+
+def _ingest(folder, env: dict) -> None:
+    import subprocess
+    import sys
+
+    from replica_harness import REPO
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ingest", str(folder)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+
+
+def _ask(base: str, question: str) -> str:
+    import requests
+
+    replies = requests.post(f"{base}/api/message", json={"text": question}, timeout=60).json()["replies"]
+    return "\n".join(r["html"] for r in replies)
+
+
+def test_ingest_on_one_node_is_answered_by_both_and_a_flow_crosses_replicas_behind_nginx(
+    tmp_path, pg_db, cluster
+) -> None:
+    import os
+
+    import chromadb
+    import requests
+    from replica_harness import REPO, ChromaServer, Nginx
+
+    chroma = ChromaServer(tmp_path / "chroma-data").start()
+    try:
+        docs = tmp_path / "docs"
+        docs.mkdir()
+        (docs / "培训办法.txt").write_text(TRAINING, encoding="utf-8")
+        index = tmp_path / "index"
+        node = {
+            **os.environ, "PYTHONPATH": str(REPO), "LVZHI_INDEX_DIR": str(index),
+            "LVZHI_DATA_DIR": str(tmp_path / "ingest"), "LVZHI_CHROMA_URL": chroma.url, "LVZHI_DENSE_INDEX": "true",
+            "LVZHI_VECTORS_IN_BACKGROUND": "false", "HF_HUB_OFFLINE": "1",
+        }  # fmt: skip
+        _ingest(docs, node)
+        replicas = cluster(2, LVZHI_CHROMA_URL=chroma.url, LVZHI_DENSE_INDEX="true")
+        for r in replicas:
+            assert "四十学时" in _ask(r.url, "委员每年参加集中学习培训多少学时？")
+        # a new document ingested on one node (the vectors go to the Chroma server, the lexical index gets a new
+        # version): both running replicas answer from it, no restart
+        (docs / "联系办法.txt").write_text(VISITS, encoding="utf-8")
+        _ingest(docs, node)
+        for r in replicas:
+            wait_for(
+                lambda r=r: "每季度至少走访" in _ask(r.url, "委员多久走访一次界别群众？"),
+                30,
+                f"{r.name} switched",
+            )
+        client = chromadb.HttpClient(host="127.0.0.1", port=chroma.port)
+        vectors = sum(client.get_collection(c.name).count() for c in client.list_collections())
+        assert vectors >= 5 and not (index / "chroma").exists()  # the vectors live in the server only
+        assert len([p for p in (index / "lexical").iterdir() if p.is_dir()]) == 2  # two versions, one CURRENT
+
+        nginx = Nginx([r.url.removeprefix("http://") for r in replicas], tmp_path).start()
+        try:
+            member = requests.Session()
+            upstreams = []
+
+            def step(kind: str, value: str) -> str:
+                body = {"text": value} if kind == "text" else {"data": value}
+                resp = member.post(
+                    f"{nginx.url}/api/{'message' if kind == 'text' else 'press'}", json=body, timeout=60
+                )
+                assert resp.status_code == 200, resp.text
+                upstreams.append(resp.headers["X-Lvzhi-Upstream"])
+                return "\n".join(r["html"] for r in resp.json()["replies"])
+
+            step("text", "/suggest")
+            for data in ("f:t:micro", "f:c:1", "f:k"):
+                step("press", data)
+            step("text", "建议在地铁站增加无障碍电梯，方便老人出行。")
+            assert "请核对您的<b>微建议</b>" in step("press", "f:d")
+            receipt = step("press", "f:s")
+            assert "WJ-" in receipt
+            assert len(set(upstreams)) == 2  # the flow went through both replicas
+        finally:
+            nginx.stop()
+        from bot.storage.models import Submission
+
+        with pg_db[1].session() as s:
+            item = s.scalars(select(Submission)).one()
+        assert (
+            item.fields["content"] == "建议在地铁站增加无障碍电梯，方便老人出行。"
+            and item.receipt_no in receipt
+        )
+    finally:
+        chroma.stop()
