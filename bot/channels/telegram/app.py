@@ -100,6 +100,10 @@ async def start(app: Application, receive: bool = True, send: bool = True) -> No
     else:
         lock = LeaderLock(services.db, "telegram-polling")
         app.bot_data["leader"] = lock
+        if await asyncio.to_thread(
+            lock.try_acquire
+        ):  # the usual case (one replica): polling when start returns
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=30)
         app.bot_data["poller"] = asyncio.create_task(poll_while_leader(app, lock, s.leader_retry_s))
         log.info("Telegram bot started (long polling when this replica holds the polling lock)")
 
