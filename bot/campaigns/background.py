@@ -23,7 +23,7 @@ from bot.campaigns import invite, service
 from bot.campaigns.models import CampaignDelivery
 from bot.campaigns.telegram_send import telegram_sender
 from bot.storage import Database
-from bot.storage.leases import acquire_lease, release_lease
+from bot.storage.leases import acquire_lease, lease_holder, release_lease
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,8 @@ class Broadcasts:
         cids = await asyncio.to_thread(unfinished_campaigns, db)
         started = []
         for cid in cids:
-            if self.running(cid):
-                continue
+            if self.running(cid) or await asyncio.to_thread(lease_holder, db, f"broadcast:{cid}"):
+                continue  # sent here, or by a live replica: nothing to take over
             try:
                 await self.start(db, cid)
             except service.CampaignError as exc:

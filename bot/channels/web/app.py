@@ -178,6 +178,7 @@ def take_notes(s, chat_id: str, limit: int = NOTES_PER_POLL) -> list[tuple[str, 
             .where(Notification.sent_at.is_(None), Notification.failed_at.is_(None))
             .order_by(Notification.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)  # two replicas polling for one chat never both take a row
         )
     )
     now = utcnow()
