@@ -121,7 +121,7 @@ def main() -> None:
                 r.start()
             for r in replicas:
                 r.wait_ready()
-            nginx = Nginx([r.url.removeprefix("http://") for r in replicas], work).start()
+            nginx = Nginx([r.url.removeprefix("http://") for r in replicas], work, workers=2).start()
             try:
                 asyncio.run(_drive(nginx.url, 3.0, args.concurrency, questions))  # warm-up
                 cpu0 = {r.name: _cpu_s(r.proc.pid) for r in replicas}

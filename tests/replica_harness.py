@@ -97,33 +97,33 @@ class BotApiServer:
         self._thread.join(10)
 
     def push_text(self, user_id: int, text: str) -> int:
-        """Queue a private text message from a member; its update_id."""
+        """Queue a private text message from a member for getUpdates; its update_id."""
+        update = self.text_update(user_id, text)
+        with self._lock:
+            self.updates.append(update)
+        return update["update_id"]
+
+    def text_update(self, user_id: int, text: str) -> dict:
+        """A new update: a private text message from a member (for getUpdates or a webhook POST)."""
         with self._lock:
             uid = self._next_update
             self._next_update += 1
             user = {"id": user_id, "is_bot": False, "first_name": "委员"}
-            self.updates.append(
-                {
-                    "update_id": uid,
-                    "message": {
-                        "message_id": uid,
-                        "date": int(time.time()),
-                        "chat": {"id": user_id, "type": "private"},
-                        "from": user,
-                        "text": text,
-                        **(
-                            {
-                                "entities": [
-                                    {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
-                                ]
-                            }
-                            if text.startswith("/")
-                            else {}
-                        ),
-                    },
-                }
-            )
-            return uid
+            return {
+                "update_id": uid,
+                "message": {
+                    "message_id": uid,
+                    "date": int(time.time()),
+                    "chat": {"id": user_id, "type": "private"},
+                    "from": user,
+                    "text": text,
+                    **(
+                        {"entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}
+                        if text.startswith("/")
+                        else {}
+                    ),
+                },
+            }
 
     def sent_by(self) -> Counter:
         """sendMessage calls per replica."""
@@ -267,22 +267,29 @@ def replica_env(
 
 
 class Nginx:
-    """Debian's nginx on a free loopback port in front of the replicas, from deploy/nginx.conf's server block."""
+    """Debian's nginx on a free loopback port in front of the replicas, from deploy/nginx.conf's server block.
 
-    def __init__(self, upstreams: list[str], workdir: Path) -> None:
+    One worker by default, so that round robin alternates strictly (each worker keeps its own turn)."""
+
+    def __init__(
+        self, upstreams: list[str], workdir: Path, webhooks: list[str] | None = None, workers: int = 1
+    ) -> None:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="lvzhi-nginx-", dir=workdir))
         self.conf = self.dir / "nginx.conf"
         template = (REPO / "deploy" / "nginx.conf").read_text(encoding="utf-8")
         servers = "\n".join(f"    server {u};" for u in upstreams)
+        hooks = "\n".join(f"    server {u};" for u in webhooks or ["127.0.0.1:9"])
         text = (
             template.replace("server 127.0.0.1:8001;\n    server 127.0.0.1:8002;", servers.strip())
+            .replace("server 127.0.0.1:8443;\n    server 127.0.0.1:8444;", hooks.strip())
             .replace("listen 80;", f"listen 127.0.0.1:{self.port};")
             .replace("/var/log/nginx/lvzhi", str(self.dir / "lvzhi"))
         )
         main = (
             f"daemon off;\npid {self.dir}/nginx.pid;\nerror_log {self.dir}/error.log;\n"
-            "worker_processes 2;\nevents { worker_connections 1024; }\n"
+            f"worker_processes {workers};\n"
+            "events { worker_connections 1024; }\n"
             "http {\n"
             f"  client_body_temp_path {self.dir}/body; proxy_temp_path {self.dir}/proxy;\n"
             f"  fastcgi_temp_path {self.dir}/fcgi; uwsgi_temp_path {self.dir}/uwsgi; scgi_temp_path {self.dir}/scgi;\n"

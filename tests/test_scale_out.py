@@ -316,3 +316,57 @@ def test_ingest_on_one_node_is_answered_by_both_and_a_flow_crosses_replicas_behi
         )
     finally:
         chroma.stop()
+
+
+def test_webhook_updates_through_nginx_reach_any_replica_and_are_answered_once(tmp_path, pg_db, api) -> None:
+    import hashlib
+
+    import requests
+    from replica_harness import TOKEN, Nginx, free_port
+
+    url, _ = pg_db
+    hooks = [free_port(), free_port()]
+    replicas = []
+    try:
+        for i, port in enumerate(hooks, start=1):
+            env = replica_env(
+                url, api, f"w{i}", tmp_path / "index", tmp_path, LVZHI_TELEGRAM_WEBHOOK_URL="https://lvzhi.example.org/telegram",
+                LVZHI_TELEGRAM_WEBHOOK_PORT=port, LVZHI_TELEGRAM_WEBHOOK_SECRET="s3cret",
+            )  # fmt: skip
+            replicas.append(Replica(f"w{i}", tmp_path, env).start())
+        for r in replicas:
+            r.wait_ready()
+        nginx = Nginx(
+            [r.url.removeprefix("http://") for r in replicas], tmp_path, [f"127.0.0.1:{p}" for p in hooks]
+        ).start()
+        try:
+            hook = f"{nginx.url}/telegram/{hashlib.sha256(TOKEN.encode()).hexdigest()[:32]}"
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+            updates = [api.text_update(800_000 + n, "/help") for n in range(20)]
+            for update in updates:
+                assert requests.post(hook, json=update, headers=headers, timeout=30).status_code == 200
+            assert requests.post(hook, json=updates[0], timeout=30).status_code == 403  # no secret: refused
+            for update in updates[:5]:  # Telegram redelivers: round robin takes these to the other replica
+                assert requests.post(hook, json=update, headers=headers, timeout=30).status_code == 200
+            wait_for(lambda: len(api.per_chat()) == 20, 60, "twenty members answered")
+            wait_for(
+                lambda: sum(r.log().count("duplicate update") for r in replicas) == 5, 60, "redeliveries seen"
+            )
+        finally:
+            nginx.stop()
+        per_chat = api.per_chat()
+        assert len(set(per_chat.values())) == 1  # every member answered alike: the redelivered ones once
+        assert set(api.sent_by()) == {"w1", "w2"}  # both replicas took updates
+        for update in updates[:5]:
+            uid, chat = update["update_id"], str(update["message"]["chat"]["id"])
+            answered_by = {s.replica for s in api.sent if s.chat_id == chat}
+            ignored_by = {
+                r.name
+                for r in replicas
+                if f"duplicate update {uid} ignored" in r.log()
+                or f"telegram/{TOKEN.split(':')[0]}:{uid} ignored" in r.log()
+            }
+            assert len(answered_by) == 1 and len(ignored_by) == 1 and answered_by != ignored_by
+    finally:
+        for r in replicas:
+            r.stop()
