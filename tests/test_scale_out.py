@@ -370,3 +370,43 @@ def test_webhook_updates_through_nginx_reach_any_replica_and_are_answered_once(t
     finally:
         for r in replicas:
             r.stop()
+
+
+def test_roles_web_answers_and_sends_nothing_queued_sender_delivers_and_serves_no_web(
+    tmp_path, pg_db, api
+) -> None:
+    import requests
+
+    url, db = pg_db
+    web_env = replica_env(url, api, "web", tmp_path / "index", tmp_path)
+    web, sender = Replica("web", tmp_path, web_env, role="web"), None
+    try:
+        web.start().wait_ready()
+        sender = Replica(
+            "snd", tmp_path, replica_env(url, api, "snd", tmp_path / "index", tmp_path), role="sender"
+        )
+        sender.start().wait_ready()
+        from bot.chat.texts import say
+
+        assert say("help").strip()[:20] in _ask(web.url, "/help")  # the web replica answers the web chat
+        with pytest.raises(requests.ConnectionError):
+            requests.get(sender.url + "/", timeout=2)  # the sender serves no web
+        idents = _identities(db, 30)
+        with db.session() as s:
+            for chat, ident in idents:
+                s.add(
+                    Notification(identity_id=ident, channel="telegram", chat_id=chat, html=f"角色通知 {chat}")
+                )
+
+        def delivered() -> bool:
+            with db.session() as s:
+                return s.scalar(select(func.count()).where(Notification.sent_at.is_(None))) == 0
+
+        wait_for(delivered, 60, "the outbox delivered")
+        notes = [s for s in api.sent if s.text.startswith("角色通知")]
+        assert len(notes) == 30 and {s.replica for s in notes} == {"snd"}  # only the sender delivers
+        assert {r for _, r in api.polls} == {"web"}  # only the web replica takes updates
+    finally:
+        for r in (web, sender):
+            if r is not None:
+                r.stop()
