@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from bot.storage import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -18,17 +21,27 @@ async def run_every(
     what: str,
     *,
     wait_first: bool = False,
+    db: Database | None = None,
 ) -> None:
     """Run `work` in a worker thread every `interval_s` seconds until cancelled, passing its result to `report`.
 
     An error is logged as 「<what> failed」 with its traceback and never ends the loop; cancellation does. With
-    wait_first the first run comes after one interval rather than at once.
+    wait_first the first run comes after one interval rather than at once. With `db`, a run is skipped (nothing
+    reported) while another replica on the same PostgreSQL runs the job named `what`
+    (bot.storage.leases.run_exclusive), so several replicas never run one job at once.
     """
+    from bot.storage.leases import run_exclusive
+
     if wait_first:
         await asyncio.sleep(interval_s)
     while True:
         try:
-            report(await asyncio.to_thread(work))
+            if db is None:
+                report(await asyncio.to_thread(work))
+            else:
+                ran, result = await asyncio.to_thread(run_exclusive, db, what, work)
+                if ran:
+                    report(result)
         except asyncio.CancelledError:
             raise
         except Exception:

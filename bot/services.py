@@ -74,7 +74,27 @@ class Services:
         """Campaign broadcasts started from the staff pages (`lvzhi serve` attaches its Telegram bot)."""
         from bot.campaigns.background import Broadcasts
 
-        return Broadcasts()
+        s = self.settings
+        return Broadcasts(
+            owner=s.resolved_replica_id, lease_s=s.lease_s, rate=min(s.broadcast_rate, s.telegram_max_rate)
+        )
+
+    @property
+    def shared_limits(self) -> bool:
+        """Whether send rates and flood limits live in the database (PostgreSQL: replicas share them)."""
+        return self.db.dialect == "postgresql"
+
+    def flood_limiter(self, prefix: str, max_events: int):  # -> FloodLimiter | SharedFloodLimiter
+        """A per-key flood limit of `max_events` per settings.flood_window_s: in PostgreSQL (shared by every
+        replica; keys prefixed with `prefix`) or in this process on SQLite."""
+        window = self.settings.flood_window_s
+        if self.shared_limits:
+            from bot.storage.shared_limits import SharedFloodLimiter
+
+            return SharedFloodLimiter(self.db, max_events, window, prefix)
+        from bot.channels.flood import FloodLimiter
+
+        return FloodLimiter(max_events, window)
 
     @cached_property
     def staff_desk(self):  # -> bot.staff.chat.StaffDesk

@@ -128,6 +128,27 @@ class Settings(BaseSettings):
     # --- duty activities (issue 13): types list, reminder before the start
     activity_types_file: Path | None = None  # default: the repository's rules/activity_types.txt
     activity_reminder_hours: float = 24.0  # unanswered invitees are reminded this long before the start
+    # --- several replicas on one PostgreSQL (issue 12; README "Running several replicas")
+    replica_id: str | None = None  # this replica's name in claims and leases; default "<host>:<pid>"
+    lease_s: float = (
+        60.0  # a claimed message or broadcast is another replica's after this long without renewal
+    )
+    work_check_interval_s: float = 5.0  # how often a replica looks for broadcasts whose holder died
+    leader_retry_s: float = 2.0  # long polling: how often a standby replica tries to become the poller
+    telegram_max_rate: float = 30.0  # messages/s for the whole bot (Telegram's limit), shared by all replicas
+    telegram_chat_rate: float = 1.0  # messages/s to one private chat (groups: 20 per minute)
+    broadcast_rate: float = 25.0  # invitations/s of one campaign broadcast (within telegram_max_rate)
+    telegram_chat_burst: int = 3  # messages to one chat allowed at once before the per-chat rate applies
+    chroma_url: str | None = (
+        None  # e.g. http://10.0.0.5:8001: vectors in a Chroma server instead of the index dir
+    )
+
+    @property
+    def resolved_replica_id(self) -> str:
+        """This replica's id: settings.replica_id or "<host name>:<process id>"."""
+        import socket
+
+        return self.replica_id or f"{socket.gethostname()}:{os.getpid()}"
 
     @property
     def resolved_index_dir(self) -> Path:

@@ -12,6 +12,7 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)  # llama-cpp-python (dev extra) builds llama.cpp from source
 command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
+command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)  # two replicas behind one address (tests/test_scale_out.py)
 [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need_apt+=(fonts-wqy-zenhei)  # draws the scans OCR tests read
 apt_install "${need_apt[@]}"
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"

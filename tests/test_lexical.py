@@ -7,7 +7,7 @@ import json
 import pytest
 
 import bot.knowledge.lexical as lexical_module
-from bot.knowledge.lexical import LexicalIndex
+from bot.knowledge.lexical import LexicalIndex, current_version
 from bot.knowledge.types import Chunk
 
 
@@ -68,7 +68,7 @@ def test_updates_persist(index, tmp_path):
 
 
 def test_an_older_format_is_rebuilt_from_the_stored_chunks(index, tmp_path):
-    meta_path = tmp_path / "lex" / "vocab.json"
+    meta_path = tmp_path / "lex" / current_version(tmp_path / "lex") / "vocab.json"  # the version in use
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["version"] = 0
     meta_path.write_text(json.dumps(meta), encoding="utf-8")

@@ -42,10 +42,11 @@ def tick(db: Database, reminder_hours: float = 24.0, now: datetime | None = None
 
 
 async def run_forever(db: Database, reminder_hours: float, interval_s: float = CHECK_INTERVAL_S) -> None:
-    """Run tick every interval until cancelled (bot.periodic.run_every: errors logged, never fatal)."""
+    """Run tick every interval until cancelled (bot.periodic.run_every: errors logged, never fatal; one replica at
+    a time on PostgreSQL)."""
 
     def report(counts: dict[str, int]) -> None:
         if counts["reminded"]:
             log.info("活动提醒已排队：%s 人", counts["reminded"])
 
-    await run_every(interval_s, lambda: tick(db, reminder_hours), report, "activity job")
+    await run_every(interval_s, lambda: tick(db, reminder_hours), report, "activity job", db=db)

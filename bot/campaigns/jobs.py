@@ -26,4 +26,4 @@ async def run_forever(db: Database, interval_s: float = CHECK_INTERVAL_S) -> Non
             if ids:
                 log.info("征集活动状态更新为 %s：%s", status, ids)
 
-    await run_every(interval_s, lambda: sync_once(db), report, "campaign status job")
+    await run_every(interval_s, lambda: sync_once(db), report, "campaign status job", db=db)

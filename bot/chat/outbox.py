@@ -12,10 +12,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from bot.chat.types import Button
 from bot.storage import Database
+from bot.storage.leases import serialise
 from bot.storage.models import ChatIdentity, Notification, utcnow
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,8 @@ GIVE_UP_AFTER = timedelta(
     hours=48
 )  # a message that could not be delivered for two days is given up (recorded)
 MAX_BACKOFF_S = 600.0
+LOCAL_OWNER = "local"  # the owner of claims made without a replica id (one process)
+INTERRUPTED = "发送中断，无法确认是否送达"
 
 
 @dataclass(frozen=True)
@@ -84,40 +88,122 @@ def queue_reply(
         return note.id
 
 
-def pending(db: Database, channel: str, limit: int = 50) -> list[Pending]:
-    """Messages due for delivery on the channel, oldest first (not sent, not given up, back-off over)."""
+def claim(db: Database, channel: str, owner: str, lease_s: float = 60.0, limit: int = 50) -> list[Pending]:
+    """Claim messages due on the channel for replica `owner` for `lease_s` seconds, oldest first.
+
+    Due: not sent, not given up, back-off over, and not held by another replica's unexpired lease. Several
+    replicas claim at once without overlap: the rows are read `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite has
+    one writer at a time) and claims are serialised per channel by an advisory transaction lock, so a message
+    behind an earlier unfinished one of the same chat held by another replica waits for it (order per chat).
+    A due row found with a piece in flight was being sent by a replica that died (its lease expired): it is
+    given up as unknown (`last_error` 「发送中断，无法确认是否送达」) and never sent again — the at-most-once rule.
+    """
+    now = utcnow()
     with db.session() as s:
+        serialise(s, "outbox:" + channel)
+        earlier = aliased(Notification)
+        held_before = (
+            select(earlier.id)
+            .where(
+                earlier.channel == Notification.channel,
+                earlier.chat_id == Notification.chat_id,
+                earlier.id < Notification.id,
+                earlier.sent_at.is_(None),
+                earlier.failed_at.is_(None),
+                earlier.claimed_until >= now,
+                earlier.claimed_by != owner,
+            )
+            .exists()
+        )
         rows = s.scalars(
             select(Notification)
             .where(
                 Notification.channel == channel,
                 Notification.sent_at.is_(None),
                 Notification.failed_at.is_(None),
-                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= utcnow()),
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+                or_(
+                    Notification.claimed_until.is_(None),
+                    Notification.claimed_until < now,
+                    Notification.claimed_by == owner,
+                ),
+                ~held_before,
             )
             .order_by(Notification.id)
             .limit(limit)
-        )
-        return [
-            Pending(
-                n.id,
-                n.chat_id,
-                n.html,
-                [[Button(b["label"], b["data"]) for b in row] for row in n.buttons or []],
-                n.pieces_sent or 0,
+            .with_for_update(skip_locked=True)
+        ).all()
+        claimed = []
+        for n in rows:
+            if n.in_flight_piece is not None:
+                n.failed_at = now
+                n.last_error = f"{INTERRUPTED}（第{n.in_flight_piece + 1}段）"
+                log.warning(
+                    "notification %s interrupted mid-send by %s: unknown, not resent", n.id, n.claimed_by
+                )
+                continue
+            n.claimed_by, n.claimed_until = owner, now + timedelta(seconds=lease_s)
+            claimed.append(
+                Pending(
+                    n.id,
+                    n.chat_id,
+                    n.html,
+                    [[Button(b["label"], b["data"]) for b in row] for row in n.buttons or []],
+                    n.pieces_sent or 0,
+                )
             )
-            for n in rows
-        ]
+        return claimed
+
+
+def pending(db: Database, channel: str, limit: int = 50) -> list[Pending]:
+    """Claim due messages for this process alone (one replica; see `claim`)."""
+    return claim(db, channel, LOCAL_OWNER, limit=limit)
+
+
+def start_piece(db: Database, note_id: int, owner: str, piece: int, lease_s: float = 60.0) -> bool:
+    """Mark piece `piece` (0-based) in flight before it is sent and renew the lease; False if `owner` lost the
+    message (another replica took it over after the lease expired, or it is finished): then do not send."""
+    with db.session() as s:
+        return (
+            s.execute(
+                update(Notification)
+                .where(
+                    Notification.id == note_id,
+                    Notification.claimed_by == owner,
+                    Notification.sent_at.is_(None),
+                    Notification.failed_at.is_(None),
+                )
+                .values(in_flight_piece=piece, claimed_until=utcnow() + timedelta(seconds=lease_s))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
 
 
 def piece_sent(db: Database, note_id: int, pieces_sent: int, done: bool) -> None:
-    """Record that `pieces_sent` pieces are delivered; `done` marks the message sent."""
+    """Record that `pieces_sent` pieces are delivered (nothing in flight); `done` marks the message sent."""
     with db.session() as s:
         n = s.get(Notification, note_id)
         n.pieces_sent = pieces_sent
+        n.in_flight_piece = None
         if done:
             n.attempts += 1
             n.sent_at = utcnow()
+            n.claimed_by = n.claimed_until = None
+
+
+def unknown_count(db: Database, channel: str) -> int:
+    """Messages given up because a replica died while sending them (maybe delivered, never resent)."""
+    with db.session() as s:
+        return s.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                Notification.channel == channel,
+                Notification.failed_at.is_not(None),
+                Notification.in_flight_piece.is_not(None),
+            )
+        )
 
 
 def attempt_failed(
@@ -134,6 +220,7 @@ def attempt_failed(
         n = s.get(Notification, note_id)
         n.attempts += 1
         n.last_error = error[:500]
+        n.in_flight_piece = n.claimed_by = n.claimed_until = None  # the piece was not taken: free to retry
         now = utcnow()
         if permanent or now - n.created_at > GIVE_UP_AFTER:
             n.failed_at = now

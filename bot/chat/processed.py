@@ -86,7 +86,7 @@ async def prune_forever(db: Database, interval_s: float = PRUNE_INTERVAL_S, keep
         if removed:
             log.info("pruned %s processed update keys older than %s", removed, keep)
 
-    await run_every(interval_s, lambda: prune(db, keep), report, "pruning processed update keys")
+    await run_every(interval_s, lambda: prune(db, keep), report, "pruning processed update keys", db=db)
 
 
 def was_processed(db: Database, channel: str, key: str, keep: timedelta = KEEP) -> bool:

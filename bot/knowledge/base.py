@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -11,13 +14,15 @@ from langchain_core.embeddings import Embeddings
 from bot.answering.types import Passage
 from bot.knowledge.analysis import BIGRAM_PREFIX, question_terms, warm_up
 from bot.knowledge.articles import ArticleIndex, find_article_ref, normalized_title, title_match
-from bot.knowledge.lexical import LexicalIndex
+from bot.knowledge.lexical import LexicalIndex, current_version
 from bot.knowledge.lexicon import formalize
 from bot.knowledge.retrieval import HybridRetriever, RetrievalResult, RetrievalWeights
 from bot.knowledge.scope import question_scope, scope_factors
 from bot.knowledge.types import Chunk
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
+RELOAD_CHECK_S = 1.0  # how often a question checks whether another process saved a new index version
 SCOPE_POOL = 30  # passages re-ranked by scope (the retriever's candidates)
 TITLE_MATCH = 0.6  # share of a named title's character bigrams a document title must have to be the one named
 
@@ -33,6 +38,8 @@ class KnowledgeBase:
     settings: Settings
     index_dir: Path
     lexical: LexicalIndex
+    _next_check: float = field(default=0.0, repr=False)
+    _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(
@@ -48,6 +55,40 @@ class KnowledgeBase:
         warm_up()
         _ = kb.retriever  # chooses the embedding model now: a fallback is logged at start, not at question 1
         return kb
+
+    def reload(self) -> bool:
+        """Switch to the index version saved last (by this or any other process) now; True if it changed.
+
+        Call it after an ingest in this process (e.g. a document uploaded on the staff pages) to answer from the
+        new documents at once; other replicas switch by themselves (`reload_if_changed`, once a second at most).
+        The new version is loaded whole and its search structures built before one swap of the references, so a
+        question is answered from the old or the new version, never from a half-written or half-loaded one.
+        """
+        return self.reload_if_changed(force=True)
+
+    def reload_if_changed(self, force: bool = False) -> bool:
+        """Load the current index version if it is not the one in use (checked at most every RELOAD_CHECK_S
+        seconds unless `force`: one small file read); True if this knowledge base switched."""
+        now = time.monotonic()
+        if not force and now < self._next_check:
+            return False
+        self._next_check = now + RELOAD_CHECK_S
+        lexical_dir = self.index_dir / "lexical"
+        if current_version(lexical_dir) in (None, self.lexical.version):
+            return False
+        with self._reload_lock:
+            fresh = LexicalIndex.open(lexical_dir)
+            if fresh.version == self.lexical.version:
+                return False
+            old = self.retriever
+            retriever = HybridRetriever(fresh, old.dense, old.weights)
+            articles = ArticleIndex(fresh.chunks)
+            previous = self.lexical.version
+            self.__dict__.update(lexical=fresh, retriever=retriever, articles=articles)
+            self.__dict__.pop("_doc_titles", None)
+            self.__dict__.pop("titles", None)
+        log.info("知识库已切换到新版本 %s（原 %s，%d 个段落）", fresh.version, previous or "-", len(fresh))
+        return True
 
     @cached_property
     def embeddings(self) -> Embeddings:
@@ -93,6 +134,7 @@ class KnowledgeBase:
         A question that names an article (「第5条」「《X》第一百〇二条」) gets that article: the named or best matching
         document's article first (all its chunks), then the same-numbered article of the other documents.
         """
+        self.reload_if_changed()  # another replica's ingest: switch without a restart
         result = self.retriever.search(question, max(k or self.settings.top_k, SCOPE_POOL))
         result = self._scoped(question, result, k or self.settings.top_k)
         ref = find_article_ref(question)

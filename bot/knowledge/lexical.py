@@ -1,5 +1,13 @@
 """Lexical index: BM25 over jieba words and Han bigrams, with the chunk store; persists as plain files.
 
+Versioned (several replicas, issue 12): every save writes a complete new version directory
+`<directory>/v<nanoseconds>/` and then flips the small pointer file `<directory>/CURRENT` with os.replace (atomic on
+POSIX file systems, local or NFS), so a reader opens either the old or the new version whole, never a half-written
+one. `current_version(directory)` is the cheap check (one small file read) with which a running replica notices a
+new version (bot/knowledge/base.py `KnowledgeBase.reload_if_changed`). The newest KEEP_VERSIONS versions are kept,
+so a replica still loading the previous one finds it. An index saved before versioning (files directly in the
+directory) is read as it is and becomes versioned at its next save.
+
 Each chunk's terms are kept as an array of term ids (not strings), so a 100k-chunk index stays small and a rebuild after
 an update never re-analyses unchanged chunks.
 """
@@ -8,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -17,6 +27,8 @@ from bot.knowledge.analysis import analyze_chunk, query_terms
 from bot.knowledge.types import Chunk
 from bot.textnorm import normalize, remember_normalized
 
+CURRENT = "CURRENT"
+KEEP_VERSIONS = 3
 K1 = 1.2
 B = 0.75
 FORMAT_VERSION = 2
@@ -28,6 +40,8 @@ class LexicalIndex:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        self.version = ""  # the version directory loaded ("": none, or files directly in `directory`)
+        self._source = self.directory  # where the loaded files are (terms are read from there lazily)
         self.chunks: dict[str, Chunk] = {}
         self._vocab: dict[str, int] = {}
         self._terms: dict[str, np.ndarray] | None = {}  # chunk id -> term ids; None = on disk, not loaded
@@ -43,7 +57,9 @@ class LexicalIndex:
     def open(cls, directory: Path) -> LexicalIndex:
         """Load the index from directory (empty when absent); never re-analyses stored chunks."""
         index = cls(directory)
-        chunks_path = index.directory / "chunks.jsonl"
+        index.version = current_version(index.directory) or ""
+        index._source = index.directory / index.version if index.version else index.directory
+        chunks_path = index._source / "chunks.jsonl"
         if not chunks_path.exists():
             return index
         with chunks_path.open(encoding="utf-8") as fh:
@@ -51,7 +67,7 @@ class LexicalIndex:
                 chunk = Chunk(**json.loads(line))
                 index.chunks[chunk.chunk_id] = chunk
         remember_normalized((c.text, c.norm) for c in index.chunks.values() if c.norm)
-        meta_path, postings = index.directory / "vocab.json", index.directory / "postings.npz"
+        meta_path, postings = index._source / "vocab.json", index._source / "postings.npz"
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
         if meta.get("version") != FORMAT_VERSION or meta.get("ids") != list(index.chunks):
             index._rebuild_from_chunks()  # an older format or a partial write: analyse again once
@@ -74,27 +90,37 @@ class LexicalIndex:
     def _load_terms(self) -> None:
         if self._terms is not None:
             return
-        with np.load(self.directory / "terms.npz") as arrays:
+        with np.load(self._source / "terms.npz") as arrays:
             flat, offsets = arrays["flat"], arrays["offsets"]
         self._terms = {cid: flat[offsets[i] : offsets[i + 1]] for i, cid in enumerate(self._ids)}
 
     def save(self) -> None:
-        """Persist to disk (each file replaced atomically); a no-op when nothing changed."""
+        """Persist as a new version and make it current (one os.replace); a no-op when nothing changed."""
         if not self._dirty:
             return
         self._build()  # also loads the stored term ids
         assert self._terms is not None
-        self.directory.mkdir(parents=True, exist_ok=True)
+        version = f"v{time.time_ns()}"
+        target = self.directory / version
+        target.mkdir(parents=True)
+        self._write(target)
+        _flip(self.directory, version)
+        self.version, self._source = version, target
+        _prune_versions(self.directory)
+        self._dirty = False
+
+    def _write(self, target: Path) -> None:
+        """Write every file of the index into `target` (a version directory nobody reads yet)."""
         _write_lines(
-            self.directory / "chunks.jsonl",
+            target / "chunks.jsonl",
             (json.dumps(asdict(c), ensure_ascii=False) for c in self.chunks.values()),
         )
         arrays = [self._terms[cid] for cid in self._ids]
         offsets = np.concatenate([[0], np.cumsum([len(a) for a in arrays], dtype=np.int64)])
         flat = np.concatenate(arrays) if arrays else _EMPTY
-        _save_npz(self.directory / "terms.npz", flat=flat, offsets=offsets)
+        _save_npz(target / "terms.npz", flat=flat, offsets=offsets)
         _save_npz(
-            self.directory / "postings.npz",
+            target / "postings.npz",
             indptr=self._indptr,
             rows=self._rows,
             weights=self._weights,
@@ -102,8 +128,7 @@ class LexicalIndex:
         )
         vocab = sorted(self._vocab, key=self._vocab.__getitem__)
         meta = {"version": FORMAT_VERSION, "ids": self._ids, "vocab": vocab}
-        _write_lines(self.directory / "vocab.json", [json.dumps(meta, ensure_ascii=False)])
-        self._dirty = False
+        _write_lines(target / "vocab.json", [json.dumps(meta, ensure_ascii=False)])
 
     # ----- updates
     def _term_ids(self, chunk: Chunk) -> np.ndarray:
@@ -211,3 +236,42 @@ def _save_npz(path: Path, **arrays: np.ndarray) -> None:
     tmp = path.with_name(path.stem + ".tmp.npz")
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
+
+
+def current_version(directory: Path) -> str | None:
+    """The name of the current version directory of the index in `directory`, or None (unversioned or absent).
+
+    Cheap: one small file read; a replica calls it to notice an ingest made by another process.
+    """
+    try:
+        name = (Path(directory) / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def _flip(directory: Path, version: str) -> None:
+    """Point CURRENT at `version` atomically (the version's files are synced to disk first)."""
+    for path in (directory / version).iterdir():
+        with path.open("rb") as fh:
+            os.fsync(fh.fileno())
+    tmp = directory / f"{CURRENT}.{os.getpid()}.tmp"
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(version + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, directory / CURRENT)
+
+
+def _prune_versions(directory: Path) -> None:
+    """Remove all but the newest KEEP_VERSIONS versions, and the unversioned files of an older layout."""
+    versions = sorted(
+        (p for p in directory.iterdir() if p.is_dir() and p.name.startswith("v") and p.name[1:].isdigit()),
+        key=lambda p: int(p.name[1:]),
+    )
+    current = current_version(directory)
+    for old in versions[:-KEEP_VERSIONS]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    for name in ("chunks.jsonl", "vocab.json", "terms.npz", "postings.npz"):
+        (directory / name).unlink(missing_ok=True)

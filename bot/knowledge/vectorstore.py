@@ -6,6 +6,7 @@ import hashlib
 import logging
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
@@ -27,8 +28,22 @@ def collection_name(identity: str) -> str:
     return COLLECTION_PREFIX + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
 
 
-def open_client(index_dir: Path) -> chromadb.ClientAPI:
-    """A persistent Chroma client in <index_dir>/chroma with telemetry off."""
+def open_client(index_dir: Path, url: str | None = None) -> chromadb.ClientAPI:
+    """A Chroma client with telemetry off: an HttpClient of the Chroma server at `url` (default: LVZHI_CHROMA_URL,
+    e.g. http://10.0.0.5:8001, a `chroma run` that every replica shares), else a persistent one in
+    <index_dir>/chroma (one machine)."""
+    if url is None:
+        from bot.settings import get_settings
+
+        url = get_settings().chroma_url
+    if url:
+        parsed = urlsplit(url)
+        return chromadb.HttpClient(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https",
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
     path = Path(index_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))

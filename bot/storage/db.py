@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,6 +64,8 @@ class Database:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # no per-start migration chatter
         cfg = alembic_config(self.engine)
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":  # replicas starting together: one migrates, the others wait
+                conn.execute(text("SELECT pg_advisory_xact_lock(7070707)"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
 

@@ -19,11 +19,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.channels.flood import FloodLimiter
 from bot.channels.telegram import handlers
 from bot.channels.telegram.notifier import deliver_forever
 from bot.channels.telegram.sender import Sender
 from bot.chat.texts import say
+from bot.storage.leases import LeaderLock
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "suggest", "mine", "record", "activities", "cancel", "help")
@@ -36,13 +36,20 @@ def build_application(
     s = services.settings
     builder = Application.builder().token(s.telegram_token or "")
     builder.base_url(s.telegram_base_url).base_file_url(s.telegram_base_file_url)
-    if s.telegram_rate_limit:
+    if s.telegram_rate_limit and services.shared_limits:  # several replicas: limits in PostgreSQL
+        from bot.channels.telegram.ratelimit import SharedRateLimiter
+
+        limiter = SharedRateLimiter(
+            services.db, s.telegram_max_rate, s.telegram_chat_rate, s.telegram_chat_burst
+        )
+        builder.rate_limiter(limiter)
+    elif s.telegram_rate_limit:
         builder.rate_limiter(AIORateLimiter(max_retries=3))
     if request is not None:
         builder.request(request).get_updates_request(updates_request or request)
     app = builder.build()
     app.bot_data["services"] = services
-    app.bot_data["flood"] = FloodLimiter(s.flood_max_events, s.flood_window_s)
+    app.bot_data["flood"] = services.flood_limiter("tg:", s.flood_max_events)
     app.add_handler(TypeHandler(Update, handlers.skip_processed), group=-2)  # redeliveries: no API call
     app.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
     app.add_handler(CommandHandler(list(COMMANDS), handlers.command))
@@ -54,10 +61,13 @@ def build_application(
     return app
 
 
-async def start(app: Application) -> None:
+async def start(app: Application, receive: bool = True, send: bool = True) -> None:
     """Initialise, register the command menu, start the notifier and receive updates (polling or webhook).
 
     Every message, edit and callback answer goes out through the Sender in bot_data["sender"] (retries, outbox).
+    receive=False (role "sender"): no updates are taken; send=False (role "web"): the outbox is left to the
+    replicas that send. Long polling with several replicas: only the holder of the PostgreSQL advisory lock
+    "telegram-polling" polls; the others try every settings.leader_retry_s and take over when it dies.
     """
     services = app.bot_data["services"]
     s = services.settings
@@ -70,10 +80,13 @@ async def start(app: Application) -> None:
 
     await set_staff_menus(app.bot, services, COMMANDS)  # staff chats also list /queue and /reg
     await app.start()
-    app.bot_data["notifier"] = asyncio.create_task(
-        deliver_forever(app.bot_data["sender"], s.notify_interval_s)
-    )
-    if s.telegram_webhook_url:
+    if send:
+        app.bot_data["notifier"] = asyncio.create_task(
+            deliver_forever(app.bot_data["sender"], s.notify_interval_s, s.resolved_replica_id, s.lease_s)
+        )
+    if not receive:
+        log.info("Telegram bot started (sending only)")
+    elif s.telegram_webhook_url:
         path = hashlib.sha256((s.telegram_token or "").encode()).hexdigest()[:32]
         await app.updater.start_webhook(
             listen=s.telegram_webhook_listen,
@@ -83,20 +96,56 @@ async def start(app: Application) -> None:
             secret_token=s.telegram_webhook_secret,
             allowed_updates=Update.ALL_TYPES,
         )
+        log.info("Telegram bot started (webhook)")
     else:
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=30)
-    log.info("Telegram bot started (%s)", "webhook" if s.telegram_webhook_url else "long polling")
+        lock = LeaderLock(services.db, "telegram-polling")
+        app.bot_data["leader"] = lock
+        if await asyncio.to_thread(
+            lock.try_acquire
+        ):  # the usual case (one replica): polling when start returns
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=30)
+        app.bot_data["poller"] = asyncio.create_task(poll_while_leader(app, lock, s.leader_retry_s))
+        log.info("Telegram bot started (long polling when this replica holds the polling lock)")
+
+
+async def poll_while_leader(app: Application, lock: LeaderLock, retry_s: float) -> None:
+    """Poll Telegram while this replica holds `lock`; stop polling when it is lost, retry every `retry_s`.
+
+    Runs until cancelled. PostgreSQL releases the lock when the holder's connection ends (the process died), so a
+    standby replica starts polling within `retry_s` seconds; an update the dead one had taken but not finished
+    comes again and is answered once (processed update keys, bot/chat/processed.py).
+    """
+    while True:
+        try:
+            if app.updater.running:
+                if not await asyncio.to_thread(lock.still_held):
+                    log.warning("polling lock lost: this replica stops polling")
+                    await app.updater.stop()
+            elif await asyncio.to_thread(lock.try_acquire):
+                log.info("this replica holds the polling lock: polling Telegram")
+                await app.updater.start_polling(
+                    allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=30
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("polling leadership check failed")
+        await asyncio.sleep(retry_s)
 
 
 async def stop(app: Application) -> None:
     """Stop receiving, finish the running updates, stop the notifier and shut down."""
+    for name in ("poller", "notifier"):
+        task = app.bot_data.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     if app.updater.running:
         await app.updater.stop()
-    task = app.bot_data.pop("notifier", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    lock = app.bot_data.pop("leader", None)
+    if lock is not None:
+        await asyncio.to_thread(lock.release)
     if app.running:
         await app.stop()
     await app.shutdown()

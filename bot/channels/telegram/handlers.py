@@ -65,7 +65,7 @@ async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     user = update.effective_user
     if user is None:
         return
-    verdict = limiter.check(str(user.id))
+    verdict = await asyncio.to_thread(limiter.check, str(user.id))  # a database statement with replicas
     if verdict == "ok":
         return
     if verdict == "warn" and update.effective_chat is not None:

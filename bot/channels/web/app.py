@@ -384,6 +384,7 @@ def take_notes(s, chat_id: str, limit: int = NOTES_PER_POLL) -> list[tuple[str, 
             .where(Notification.sent_at.is_(None), Notification.failed_at.is_(None))
             .order_by(Notification.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)  # two replicas polling for one chat never both take a row
         )
     )
     now = utcnow()
@@ -452,8 +453,8 @@ def build_web_app(services) -> web.Application:
     settings = services.settings
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[SERVICES] = services
-    app[FLOOD] = FloodLimiter(settings.flood_max_events, settings.flood_window_s)
-    app[FLOOD_ADDR] = FloodLimiter(settings.flood_max_per_address, settings.flood_window_s)
+    app[FLOOD] = services.flood_limiter("web:", settings.flood_max_events)  # shared by replicas on PostgreSQL
+    app[FLOOD_ADDR] = services.flood_limiter("addr:", settings.flood_max_per_address)
     app.router.add_get("/", index)
     app.router.add_post("/api/message", message)
     app.router.add_post("/api/press", press)

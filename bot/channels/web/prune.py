@@ -108,6 +108,7 @@ async def prune_job(app):
             report,
             "pruning",
             wait_first=True,
+            db=services.db,
         )
     )
     yield

@@ -3,6 +3,7 @@
 from bot.storage.models.base import Base, utcnow
 from bot.storage.models.chat_turns import ChatTurn
 from bot.storage.models.conversations import FlowState, ProcessedUpdate
+from bot.storage.models.coordination import FloodCount, RateSlot, WorkLease
 from bot.storage.models.members import ChatIdentity, Invitation, Member
 from bot.storage.models.notifications import Notification
 from bot.storage.models.official_answers import OfficialAnswer
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "ChatIdentity",
     "ChatTurn",
+    "FloodCount",
     "FlowState",
     "Invitation",
     "Member",
@@ -24,10 +26,12 @@ __all__ = [
     "ProcessedUpdate",
     "QALog",
     "QASource",
+    "RateSlot",
     "ReceiptCounter",
     "StatusChange",
     "Submission",
     "WebMessage",
     "WebSession",
+    "WorkLease",
     "utcnow",
 ]

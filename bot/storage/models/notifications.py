@@ -39,3 +39,9 @@ class Notification(Base):
     )  # given up (blocked, bad request, too old)
     # button rows [[{"label", "data"}]] sent with the message (e.g. the member's rating of a reply)
     buttons: Mapped[list | None] = mapped_column(JSON, default=None)
+    # Several replicas (migration 0707): the replica delivering it and until when (a lease, renewed per piece);
+    # in_flight_piece is set before a piece is sent and cleared once Telegram took it. A lease that expired
+    # with a piece in flight means its replica died mid-send: the message is given up as "unknown", never resent.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    in_flight_piece: Mapped[int | None] = mapped_column()
