@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -395,11 +396,13 @@ def test_live_knowledge_reload_swaps_the_whole_index(make_settings, tmp_path):
     regulation_docx(docs / "请假办法.docx")
     report, _ = ingest_service([docs], settings, progress=False)
     assert report.added == ["docs/请假办法.docx"] and report.unchanged == ["docs/会议须知.txt"]
-    assert {p.title for p in live.search(QUESTION)} <= {"青川市政协会议须知"}  # not reopened yet
-    live.reload()
+    live.reload()  # the upload page switches at once
     assert live.generation == 2 and len(live) == len(before) + 4
     assert live.search(QUESTION)[0].title == TITLE
     assert live.current.embeddings is model  # reused, not loaded again
-    assert {p.title for p in before.search(QUESTION)} <= {
-        "青川市政协会议须知"
-    }  # a caller holding the old one
+    # a knowledge base opened before the ingest (another replica's) switches by itself at its next question, once
+    # its once-a-second check sees the new index version (bot/knowledge/base.py reload_if_changed)
+    deadline = time.monotonic() + 30
+    while before.search(QUESTION)[0].title != TITLE:
+        assert time.monotonic() < deadline, "the older knowledge base never switched to the new index"
+        time.sleep(0.2)

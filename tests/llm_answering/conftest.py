@@ -110,7 +110,9 @@ def index_settings(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path, emb
     """Settings with a temp data dir whose index holds the three documents (no LLM)."""
     from bot.knowledge.ingest import ingest_paths
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), _env_file=None)
+    # vectors made during the ingest, not in the background: the decision (lexical or dense model) must not change
+    # half-way through the session when background vectors complete
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), _env_file=None, vectors_in_background=False)
     ingest_paths([docs_dir], settings, progress=False, embeddings=embeddings)
     return settings
 
