@@ -1,4 +1,8 @@
-"""The campaign step of the suggestion flow: pick an open campaign from the database, refuse late answers."""
+"""The campaign step of the suggestion flow: pick an open campaign from the database, refuse late answers.
+
+Built on the suggestion flow (never the reverse): the flow reaches this step through `FLOW_KIND`, which the
+conversation (bot.chat.assistant) registers in bot.suggestions.kinds for the "campaign" type.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from bot.campaigns.models import Campaign
 from bot.chat.texts import esc, own, say
 from bot.chat.types import Button, ChatRef, Reply
 from bot.storage.models import ChatIdentity, FlowState, Member, utcnow
+from bot.suggestions import flow, views
+from bot.suggestions.kinds import FlowKind
+from bot.suggestions.state import touch as _touch
 
 TYPE_KEY = "campaign"
 MAX_CHOICES = 20
@@ -40,12 +47,6 @@ def refusal(
     return None
 
 
-def _touch(state: FlowState, step: str) -> None:
-    from bot.suggestions.flow import _touch as touch
-
-    touch(state, step)
-
-
 def enter(session: Session, ident: ChatIdentity, state: FlowState) -> list[Reply]:
     """The campaign step: the open campaigns this user may answer, as buttons (the flow ends if none)."""
     campaigns = service.open_for(session, _member(session, ident))[:MAX_CHOICES]
@@ -73,8 +74,6 @@ def pick(session: Session, ident: ChatIdentity, state: FlowState, arg: str) -> l
 
 def choose(session: Session, ident: ChatIdentity, state: FlowState, campaign_id: int) -> list[Reply]:
     """Bind the draft to a campaign (refused politely when closed or not for this user); go on to category."""
-    from bot.suggestions import views
-
     campaign = session.get(Campaign, campaign_id)
     refused = refusal(session, ident, campaign)
     if refused is not None:
@@ -104,8 +103,6 @@ def start(
     session: Session, ident: ChatIdentity, ref: ChatRef, state: FlowState | None, campaign_id: int
 ) -> list[Reply]:
     """Open the answer form of one campaign (deep link /start cmp-<id> or the invitation button)."""
-    from bot.suggestions import flow, views
-
     if state is not None and state.flow and state.flow != TYPE_KEY:
         rows = [[Button(say("btn_resume"), "f:r"), Button(say("btn_discard"), "f:x")]]
         return [Reply(say("campaign_draft_busy", draft=views.draft_summary(state)), rows)]
@@ -135,3 +132,9 @@ def check_submit(session: Session, ident: ChatIdentity, state: FlowState) -> lis
         return None
     session.delete(state)
     return [refused]
+
+
+FLOW_KIND = FlowKind(
+    step="campaign", enter=enter, prompt=choice_prompt, press=pick, check_submit=check_submit
+)
+"""The campaign type's own step, for bot.suggestions.kinds.register(TYPE_KEY, FLOW_KIND)."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.answering.conversation import answer_in_chat, answer_with_history, history_limit, record_answer
 from bot.answering.types import Answer
+from bot.campaigns import answers
 from bot.chat import menu, processed, qa, script
 from bot.chat.texts import say
 from bot.chat.types import Button, ChatRef, Event, Reply
@@ -16,11 +17,12 @@ from bot.members.service import identity_for
 from bot.storage import Database
 from bot.storage.chat_history import recent_turns
 from bot.storage.models import ChatIdentity, FlowState, utcnow
-from bot.suggestions import flow, views
+from bot.suggestions import flow, kinds, views
 from bot.textnorm import is_traditional
 
 log = logging.getLogger(__name__)
 QUESTION_MAX = 1000  # characters of a question; a longer one is refused with its real length, never cut
+kinds.register(answers.TYPE_KEY, answers.FLOW_KIND)  # a campaign answer starts by picking the campaign
 
 
 class Assistant:
@@ -163,8 +165,6 @@ class Assistant:
 
             return [activity_chat.list_reply(s, ident)]
         if name == "start" and arg.startswith("cmp-"):  # a campaign's deep link: t.me/<bot>?start=cmp-<id>
-            from bot.campaigns import answers
-
             return answers.on_press(s, ident, ref, state, arg.removeprefix("cmp-"))
         if name == "start":
             return menu.start(s, ident, state, arg)
@@ -232,7 +232,5 @@ class Assistant:
 
             return activity_chat.on_press(s, ident, ref, state, action, parts[2:])
         if head == "cmp":  # a campaign invitation's button: data 'cmp:<id>'
-            from bot.campaigns import answers
-
             return answers.on_press(s, ident, ref, state, action)
         return [Reply(toast=say("toast_expired"))]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.staff import audit
+from bot.staff.identity import Staff as Staff  # re-exported: Staff lives below sessions
 from bot.staff.models import StaffAccount
 from bot.staff.passwords import MIN_LENGTH, check_password, dummy_check, hash_password
+from bot.staff.sessions import end_all
 
 ROLES = ("staff", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
@@ -24,21 +25,6 @@ class StaffError(ValueError):
     def __init__(self, message: str = "", field: str = "") -> None:
         super().__init__(message)
         self.field = field
-
-
-@dataclass(frozen=True)
-class Staff:
-    """Who is acting: a staff username with a role (bootstrap admins have no account row)."""
-
-    username: str
-    role: str
-    display_name: str = ""
-    channel: str = ""
-
-    @property
-    def is_admin(self) -> bool:
-        """Admins manage accounts."""
-        return self.role == "admin"
 
 
 def _check_password(password: str) -> None:
@@ -102,8 +88,6 @@ def list_all(session: Session) -> list[StaffAccount]:
 
 def set_password(session: Session, actor: str, username: str, password: str) -> None:
     """Replace the password (audited; the hash itself never reaches the log); ends the web sessions."""
-    from bot.staff.sessions import end_all
-
     _check_password(password)
     account = get(session, username)
     account.password_hash = hash_password(password)
@@ -113,8 +97,6 @@ def set_password(session: Session, actor: str, username: str, password: str) -> 
 
 def remove(session: Session, actor: str, username: str) -> None:
     """Deactivate the account (kept for the audit trail) and end its sessions."""
-    from bot.staff.sessions import end_all
-
     account = get(session, username)
     before = public(account)
     account.active = False

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.staff.accounts import Staff
+from bot.staff.identity import Staff
 from bot.staff.models import StaffAccount, StaffSession
 from bot.storage.models import utcnow
 

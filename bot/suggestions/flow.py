@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
 
 from bot.chat.texts import own, say
-from bot.chat.types import Button, ChatRef, IncomingFile, Reply
-from bot.storage.models import ChatIdentity, FlowState, utcnow
-from bot.suggestions import service, support, views
+from bot.chat.types import ChatRef, IncomingFile, Reply
+from bot.storage.models import ChatIdentity, FlowState
+from bot.suggestions import kinds, service, support, views
+from bot.suggestions.state import load  # flow.load stays importable: the state lives below the flow
+from bot.suggestions.state import touch as _touch
 from bot.suggestions.types import catalog
+from bot.suggestions.views import choose_type_reply
 
 MAX_FILES = 10
-
-
-def load(session: Session, ref: ChatRef) -> FlowState | None:
-    """The flow state of this chat, if any."""
-    stmt = select(FlowState).where(FlowState.channel == ref.channel, FlowState.chat_id == ref.chat_id)
-    return session.scalars(stmt).first()
-
-
-def _touch(state: FlowState, step: str | None = None) -> None:
-    if step is not None:
-        state.step = step
-    flag_modified(state, "draft")  # the draft JSON is mutated in place
-    state.updated_at = utcnow()
-    state.paused = False
-
-
-def choose_type_reply() -> Reply:
-    """The question 'what do you want to submit?' with one button per type."""
-    return Reply(say("flow_choose_type"), [[Button(own(t.name), f"f:t:{t.key}")] for t in catalog().types])
 
 
 def begin(
@@ -64,10 +46,9 @@ def choose_type(session: Session, ident: ChatIdentity, state: FlowState, type_ke
     if stype.members_only and ident.member_id is None:
         return [Reply(say("flow_members_only", type_name=own(stype.name))), choose_type_reply()]
     state.flow = type_key
-    if type_key == "campaign":  # the campaign is chosen first, among the open ones in the campaigns table
-        from bot.campaigns import answers
-
-        return answers.enter(session, ident, state)
+    kind = kinds.kind_of(type_key)
+    if kind is not None:  # e.g. the campaign is chosen first, among the open ones (bot.campaigns.answers)
+        return kind.enter(session, ident, state)
     _touch(state, "category")
     return [views.step_prompt(state)]
 
@@ -126,12 +107,11 @@ def on_press(
 ) -> list[Reply]:
     """A flow button (data 'f:<action>[:<arg>]'); stale buttons re-show the current step."""
     step = state.step
+    kind = kinds.kind_of(state.flow) if state.flow else None
     if action == "t" and step == "type":
         return choose_type(session, ident, state, arg)
-    if action == "a" and step == "campaign":
-        from bot.campaigns import answers
-
-        return answers.pick(session, ident, state, arg)
+    if action == "a" and kind is not None and step == kind.step:
+        return kind.press(session, ident, state, arg)
     if action == "c" and step in ("category", "edit_category") and arg.isdigit():
         cats = catalog().get(state.flow).categories
         if int(arg) < len(cats):
@@ -161,10 +141,8 @@ def on_press(
             _touch(state, f"edit:{arg}")
         return [views.step_prompt(state)]
     # a closed campaign refuses before similar items are offered
-    if action == "s" and state.flow == "campaign":
-        from bot.campaigns import answers
-
-        refused = answers.check_submit(session, ident, state)
+    if action == "s" and kind is not None:
+        refused = kind.check_submit(session, ident, state)
         if refused is not None:
             return refused
     if action == "s" and step == "preview" and similar is not None:
@@ -186,10 +164,9 @@ def submit(session: Session, ident: ChatIdentity, state: FlowState) -> list[Repl
     stype = catalog().get(state.flow)
     if stype.members_only and ident.member_id is None:
         return [Reply(say("flow_members_only", type_name=own(stype.name)))]
-    if state.flow == "campaign":  # a late answer is refused even if the closing job has not run yet
-        from bot.campaigns import answers
-
-        refused = answers.check_submit(session, ident, state)
+    kind = kinds.kind_of(state.flow)
+    if kind is not None:  # a late campaign answer is refused even if the closing job has not run yet
+        refused = kind.check_submit(session, ident, state)
         if refused is not None:
             return refused
     item = service.submit(session, ident, state.flow, state.draft)

@@ -7,17 +7,17 @@ from sqlalchemy.orm import Session
 
 from bot.chat import script
 from bot.chat.texts import own, say
-from bot.chat.types import Button, Reply
+from bot.chat.types import Reply
 from bot.records.recorder import sync_submission
 from bot.storage.models import ChatIdentity, FlowState, Member, Notification, Submission
+from bot.suggestions import views
 from bot.suggestions.models import Supporter
 from bot.suggestions.similar import CLOSED, SimilarFinder
-from bot.suggestions.types import catalog
+from bot.suggestions.state import touch
+from bot.suggestions.types import action_of, catalog
+from bot.suggestions.views import offer_reply
 
-
-def action_of(type_key: str) -> str:
-    """联名 for a proposal (the supporter becomes a co-signer), 附议 for anything else."""
-    return "联名" if type_key == "proposal" else "附议"
+# action_of (in types) and offer_reply (the similar step's prompt, in views) stay importable from here
 
 
 def offer(
@@ -44,9 +44,7 @@ def offer(
         }
         for m in matches
     ]
-    from bot.suggestions.flow import _touch
-
-    _touch(state, "similar")
+    touch(state, "similar")
     return [offer_reply(state)]
 
 
@@ -57,45 +55,10 @@ def _own_ids(session: Session, ident: ChatIdentity, ids: list[int]) -> set[int]:
     return set(session.scalars(select(Submission.id).where(Submission.id.in_(ids), cond)))
 
 
-def offer_reply(state: FlowState) -> Reply:
-    """The list of similar items with one support button per item (not for one's own), submit anyway and back."""
-    stype = catalog().get(state.flow)
-    action = own(action_of(state.flow))
-    shown = state.draft.get("similar", [])
-    lines = [
-        say(
-            "similar_line",
-            receipt=m["receipt"],
-            title=m["title"],
-            percent=round(m["score"] * 100),
-            own_html=say("similar_own") if m["own"] else "",
-        )
-        for m in shown
-    ]
-    text = say(
-        "similar_offer",
-        count=len(shown),
-        type_name=own(stype.name),
-        lines_html="\n".join(lines),
-        action=action,
-    )
-    rows = [
-        [Button(say("btn_support", action=action, receipt=m["receipt"]), f"f:j:{m['id']}")]
-        for m in shown
-        if not m["own"]
-    ]
-    rows.append([Button(say("btn_submit_anyway"), "f:s"), Button(say("btn_back_to_preview"), "f:b")])
-    rows.append([Button(say("btn_cancel"), "f:x")])
-    return Reply(text, rows)
-
-
 def back_to_preview(state: FlowState) -> list[Reply]:
     """The member wants to edit: back to the preview; the same items are not offered again."""
-    from bot.suggestions import views
-    from bot.suggestions.flow import _touch
-
     state.draft["similar_dismissed"] = [m["id"] for m in state.draft.get("similar", [])]
-    _touch(state, "preview")
+    touch(state, "preview")
     return [views.step_prompt(state)]
 
 

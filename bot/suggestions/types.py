@@ -70,6 +70,11 @@ class Catalog:
         return self.statuses.get(status, status)
 
 
+def action_of(type_key: str) -> str:
+    """联名 for a proposal (the supporter becomes a co-signer), 附议 for anything else."""
+    return "联名" if type_key == "proposal" else "附议"
+
+
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
     """The catalog read once from the TOML file."""

@@ -1,11 +1,15 @@
-"""What the flow shows at each step: prompts, validation messages, preview and buttons."""
+"""What the flow shows at each step: prompts, validation messages, preview and buttons.
+
+Below the flow and the support offer (they import this module, never the reverse); a type with a step of its own
+(bot.suggestions.kinds) brings its own prompt."""
 
 from __future__ import annotations
 
 from bot.chat.texts import esc, own, say
 from bot.chat.types import Button, Reply
 from bot.storage.models import FlowState
-from bot.suggestions.types import FieldSpec, catalog
+from bot.suggestions import kinds
+from bot.suggestions.types import FieldSpec, action_of, catalog
 
 ECHO_LIMIT = 3000
 
@@ -22,6 +26,43 @@ def cancel_row() -> list[Button]:
 def attach_buttons() -> list[list[Button]]:
     """Buttons of the attachment step."""
     return [[Button(say("btn_files_done"), "f:d")], cancel_row()]
+
+
+def choose_type_reply() -> Reply:
+    """The question 'what do you want to submit?' with one button per type."""
+    return Reply(say("flow_choose_type"), [[Button(own(t.name), f"f:t:{t.key}")] for t in catalog().types])
+
+
+def offer_reply(state: FlowState) -> Reply:
+    """The list of similar items with one support button per item (not for one's own), submit anyway and back."""
+    stype = catalog().get(state.flow)
+    action = own(action_of(state.flow))
+    shown = state.draft.get("similar", [])
+    lines = [
+        say(
+            "similar_line",
+            receipt=m["receipt"],
+            title=m["title"],
+            percent=round(m["score"] * 100),
+            own_html=say("similar_own") if m["own"] else "",
+        )
+        for m in shown
+    ]
+    text = say(
+        "similar_offer",
+        count=len(shown),
+        type_name=own(stype.name),
+        lines_html="\n".join(lines),
+        action=action,
+    )
+    rows = [
+        [Button(say("btn_support", action=action, receipt=m["receipt"]), f"f:j:{m['id']}")]
+        for m in shown
+        if not m["own"]
+    ]
+    rows.append([Button(say("btn_submit_anyway"), "f:s"), Button(say("btn_back_to_preview"), "f:b")])
+    rows.append([Button(say("btn_cancel"), "f:x")])
+    return Reply(text, rows)
 
 
 def bounds(spec: FieldSpec) -> str:
@@ -84,13 +125,10 @@ def preview(state: FlowState) -> Reply:
 def step_prompt(state: FlowState, repeat: bool = False) -> Reply:
     """The prompt for the state's current step."""
     if state.step == "type" or not state.flow:
-        from bot.suggestions.flow import choose_type_reply
-
         return choose_type_reply()
-    if state.step == "campaign":
-        from bot.campaigns.answers import choice_prompt
-
-        return choice_prompt(state)
+    kind = kinds.kind_of(state.flow)
+    if kind is not None and state.step == kind.step:  # e.g. the campaign step (bot.campaigns.answers)
+        return kind.prompt(state)
     stype = catalog().get(state.flow)
     if state.step in ("category", "edit_category"):
         buttons = [Button(own(c), f"f:c:{i}") for i, c in enumerate(stype.categories)]
@@ -101,8 +139,6 @@ def step_prompt(state: FlowState, repeat: bool = False) -> Reply:
     if state.step == "preview":
         return preview(state)
     if state.step == "similar":
-        from bot.suggestions.support import offer_reply
-
         return offer_reply(state)
     kind, key = state.step.split(":", 1)
     spec = stype.field(key)

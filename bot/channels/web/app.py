@@ -464,7 +464,7 @@ def build_web_app(services) -> web.Application:
     app.router.add_get("/api/notifications", notifications)
     app.router.add_static("/static/", STATIC)
     from bot.channels.web.prune import prune_job
-    from bot.channels.web.staff.pages import add_staff_pages
+    from bot.channels.web.staff.site import add_staff_pages
 
     add_staff_pages(app)  # /staff/…: login, review queue, items, audit log, overdue, regulations
     app.cleanup_ctx.append(prune_job)

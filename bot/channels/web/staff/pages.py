@@ -1,7 +1,8 @@
 """The /staff web area: login, logout, the session guard (`staff_required`) and the page layout.
 
 Other features add staff-only pages with `staff_required` (e.g. `app.router.add_get("/staff/x", staff_required(h))`)
-or by adding routes to the sub-app that `add_staff_pages` mounts; `page()` wraps a body in the layout.
+or by adding routes to the sub-app that `bot.channels.web.staff.site.add_staff_pages` mounts; `page()` wraps a body
+in the layout. This module holds only the shared pieces: the area modules import it, never the other way round.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.channels.web.client import client_address
-from bot.channels.web.context import SERVICES, secure_cookies, services_of
+from bot.channels.web.context import secure_cookies, services_of
 from bot.channels.web.edge import form_data
 from bot.prompts import render
 from bot.staff import audit, sessions
@@ -189,32 +190,3 @@ async def logout(request: web.Request) -> web.StreamResponse:
     resp = web.HTTPSeeOther("/staff/login", headers=HEADERS)
     resp.del_cookie(COOKIE, path="/staff/")
     raise resp
-
-
-async def _to_index(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPSeeOther("/staff/")
-
-
-def add_staff_pages(app: web.Application) -> web.Application:
-    """Mount the staff pages under /staff/ on the web server; the sub-app, for more staff routes."""
-    from bot.channels.web.staff import activities, campaigns, docs, followups, items, questions, tools
-
-    staff_app = web.Application()
-    settings = app[SERVICES].settings
-    staff_app[LOGIN_LIMIT] = LoginThrottle(
-        settings.login_free_failures, settings.login_account_max_s, settings.login_max_delay_s
-    )
-    staff_app.router.add_get("/login", login_form)
-    staff_app.router.add_post("/login", login)
-    staff_app.router.add_post("/logout", logout)
-    staff_app.router.add_static("/static/", STATIC)
-    items.add_routes(staff_app)
-    tools.add_routes(staff_app)
-    campaigns.add_routes(staff_app)
-    activities.add_routes(staff_app)
-    followups.add_routes(staff_app)  # /staff/followups: questions to follow up (issue 10)
-    docs.add_routes(staff_app)
-    questions.add_routes(staff_app)
-    app.router.add_get("/staff", _to_index)
-    app.add_subapp("/staff/", staff_app)
-    return staff_app

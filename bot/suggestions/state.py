@@ -1,0 +1,30 @@
+"""The persisted state of a chat's suggestion flow: finding it and marking a step change.
+
+The lowest layer of the flow: views, support, flow and the campaign step (bot.campaigns.answers) all use it, and it
+uses none of them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from bot.chat.types import ChatRef
+from bot.storage.models import FlowState, utcnow
+
+
+def load(session: Session, ref: ChatRef) -> FlowState | None:
+    """The flow state of this chat (channel and chat id), if any."""
+    stmt = select(FlowState).where(FlowState.channel == ref.channel, FlowState.chat_id == ref.chat_id)
+    return session.scalars(stmt).first()
+
+
+def touch(state: FlowState, step: str | None = None) -> None:
+    """Record a change of the draft: move to `step` (unless None), mark the JSON draft changed (it is mutated in
+    place), stamp updated_at and un-pause the flow."""
+    if step is not None:
+        state.step = step
+    flag_modified(state, "draft")  # the draft JSON is mutated in place
+    state.updated_at = utcnow()
+    state.paused = False
