@@ -49,7 +49,7 @@ def world(bot_services, database):
         s.flush()
         world = {
             "receipt": item.receipt_no, "id": str(att.id), "campaign": str(camp.id),
-            "member_token": issue(s, ident.external_id, m.id)[1],
+            "member_token": issue(s, ident.external_id, m.id)[1], "member_id": str(m.id),
         }  # fmt: skip
     return world
 
@@ -224,7 +224,12 @@ def test_every_staff_route_refuses_strangers_and_members_and_admits_staff(site, 
     guarded = sorted([(m, p) for m, p in routes if p not in public], key=lambda r: r[1] == "/staff/logout")
     assert len(guarded) >= 14 and ("POST", "/staff/item/{receipt}") in guarded
     staff, csrf = staff_session(site)
-    values = {"receipt": world["receipt"], "id": world["campaign"], "fmt": "csv"}
+    values = {
+        "receipt": world["receipt"],
+        "id": world["campaign"],
+        "fmt": "csv",
+        "member": world["member_id"],
+    }
     member = requests.Session()
     member.cookies.set("lvzhi_web", world["member_token"])
     for method, template in guarded:
@@ -255,7 +260,12 @@ BAD_QUERIES = ["page=²", "page=99999999999999999999", "page=-3", "page=", "page
 def test_no_route_answers_500_to_malformed_requests(site, world, bot_services):
     staff, csrf = staff_session(site)
     routes = sorted(_routes(bot_services), key=lambda r: r[1] == "/staff/logout")  # logout ends the session
-    values = {"receipt": world["receipt"], "id": world["campaign"], "fmt": "csv"}
+    values = {
+        "receipt": world["receipt"],
+        "id": world["campaign"],
+        "fmt": "csv",
+        "member": world["member_id"],
+    }
     seen = 0
     for method, template in routes:
         urls = [site + _fill(template, values)]
