@@ -135,7 +135,7 @@ def run_server(args: argparse.Namespace, data_dir: Path, qs: list[str]) -> None:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--no-telegram", "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # a pipe nobody reads would fill and stall the server
     )  # fmt: skip
     try:
         wait_ready(port, proc)
@@ -151,7 +151,12 @@ def run_server(args: argparse.Namespace, data_dir: Path, qs: list[str]) -> None:
         print(f"peak RSS of lvzhi serve: {peak_rss_mib(proc.pid):.0f} MiB")
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            print("lvzhi serve did not stop within 60 s of SIGTERM; killed")
+            proc.kill()
+            proc.wait()
 
 
 def run_profile(n: int, data_dir: Path, qs: list[str]) -> None:
