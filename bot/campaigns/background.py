@@ -17,7 +17,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from bot.campaigns import invite, service
 from bot.campaigns.models import CampaignDelivery
@@ -155,7 +155,8 @@ def unfinished_campaigns(db: Database) -> list[int]:
     with db.session() as s:
         return list(
             s.scalars(
-                select(distinct(CampaignDelivery.campaign_id))
+                select(CampaignDelivery.campaign_id)
+                .distinct()
                 .where(CampaignDelivery.state == "pending")
                 .order_by(CampaignDelivery.campaign_id)
             )
