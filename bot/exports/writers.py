@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -84,3 +86,26 @@ class _Counter:
         for row in self._rows:
             self.count += 1
             yield row
+
+
+XLSX_CHUNK = 64 * 1024  # bytes per piece when an XLSX file is streamed
+
+
+def table_chunks(rows: Iterable[Row], header: Row | None, fmt: str, sheet: str = "导出") -> Iterator[bytes]:
+    """The rows as a download in pieces: CSV streamed row by row (csv_chunks), or XLSX (a zip, so written to a
+    temporary file first, then read back in XLSX_CHUNK pieces). fmt is "csv" or "xlsx"; anything else raises
+    ValueError."""
+    if fmt == "csv":
+        yield from csv_chunks(rows, header)
+        return
+    if fmt != "xlsx":
+        raise ValueError(f"不支持的导出格式「{fmt}」，请用 csv 或 xlsx")
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx")
+    os.close(fd)
+    try:
+        write_xlsx(rows, Path(tmp), header, sheet=sheet)
+        with open(tmp, "rb") as handle:
+            while chunk := handle.read(XLSX_CHUNK):
+                yield chunk
+    finally:
+        os.unlink(tmp)

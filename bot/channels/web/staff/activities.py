@@ -4,8 +4,6 @@ reminders, check-in QR code and links, edit, cancel, export) and a member's atte
 from __future__ import annotations
 
 import html
-import tempfile
-from pathlib import Path
 
 import segno
 from aiohttp import web
@@ -14,9 +12,10 @@ from bot.activities import attendance, chat, notices, overview, service
 from bot.activities.opinions import open_call
 from bot.activities.service import ActivityError
 from bot.channels.web.edge import positive_int
+from bot.channels.web.staff.downloads import stream_download
 from bot.channels.web.staff.forms import confirm_page, confirmed
 from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
-from bot.exports.writers import csv_chunks, write_xlsx
+from bot.exports.writers import table_chunks
 from bot.staff import audit
 from bot.staff.texts import t
 from bot.storage.models import utcnow
@@ -381,19 +380,10 @@ async def export(request: web.Request) -> web.StreamResponse:
         activity_id, data = await _db_call(request, rows)
     except ActivityError as exc:
         raise web.HTTPNotFound(text=str(exc), headers=HEADERS) from None
-    name = f"activity-{activity_id}.{fmt}"
-    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if fmt == "csv":
-        body = b"".join(csv_chunks(data, overview.EXPORT_HEADER))
-        return web.Response(
-            body=body, headers={**HEADERS, **disposition, "Content-Type": "text/csv; charset=utf-8"}
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / name
-        write_xlsx(data, out, overview.EXPORT_HEADER, sheet="活动出勤")
-        body = out.read_bytes()
-    mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return web.Response(body=body, headers={**HEADERS, **disposition, "Content-Type": mime})
+    return await stream_download(
+        request, f"activity-{activity_id}.{fmt}", fmt,
+        lambda: table_chunks(data, overview.EXPORT_HEADER, fmt, sheet="活动出勤"),
+    )  # fmt: skip
 
 
 @staff_required

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
-import os
-import tempfile
 import threading
-from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -17,14 +13,13 @@ from bot.campaigns.models import Campaign, CampaignDelivery
 from bot.campaigns.service import CampaignError
 from bot.channels.web.edge import positive_int
 from bot.channels.web.staff import campaign_view
+from bot.channels.web.staff.downloads import stream_download
 from bot.channels.web.staff.forms import confirm_page, confirmed
 from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
-from bot.exports.writers import csv_chunks, write_xlsx
+from bot.exports.writers import table_chunks
 from bot.staff import audit
 from bot.staff.texts import t
 from bot.storage.models import Submission, utcnow
-
-CHUNK = 64 * 1024
 
 
 def _state(c: Campaign) -> dict:
@@ -269,26 +264,6 @@ async def broadcast(request: web.Request) -> web.StreamResponse:
     return await _report_page(request, web_page("flash_ok", text=html.unescape(text)))
 
 
-async def _stream(request: web.Request, resp: web.StreamResponse, produce) -> None:
-    """Write the byte chunks that produce(put) makes in a worker thread, with back-pressure."""
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
-    loop = asyncio.get_running_loop()
-
-    def put(chunk: bytes | None) -> None:
-        asyncio.run_coroutine_threadsafe(queue.put(chunk), loop).result()
-
-    def work() -> None:
-        try:
-            produce(put)
-        finally:
-            put(None)
-
-    producer = asyncio.create_task(asyncio.to_thread(work))
-    while (chunk := await queue.get()) is not None:
-        await resp.write(chunk)
-    await producer
-
-
 @staff_required
 async def export(request: web.Request) -> web.StreamResponse:
     """A campaign's answers as a streamed CSV or XLSX download (formula-like cells neutralised; audited)."""
@@ -304,34 +279,12 @@ async def export(request: web.Request) -> web.StreamResponse:
     except CampaignError as exc:
         raise web.HTTPNotFound(text=html.unescape(str(exc)), headers=HEADERS) from None
     db = services_of(request).db
-    mime = "text/csv; charset=utf-8" if fmt == "csv" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-    name = f"campaign-{cid}-answers.{fmt}"
-    resp = web.StreamResponse(
-        headers={**HEADERS, "Content-Type": mime, "Content-Disposition": f'attachment; filename="{name}"'}
-    )
-    await resp.prepare(request)
 
-    def produce(put) -> None:
+    def chunks():
         with db.session() as s:
-            rows = report.export_rows(s, cid)
-            if fmt == "csv":
-                for chunk in csv_chunks(rows, report.EXPORT_HEADER):
-                    put(chunk)
-                return
-            fd, tmp = tempfile.mkstemp(suffix=".xlsx")  # XLSX is a zip: written to disk, then streamed
-            os.close(fd)
-            try:
-                write_xlsx(rows, Path(tmp), report.EXPORT_HEADER, sheet="征集意见")
-                with open(tmp, "rb") as handle:
-                    while chunk := handle.read(CHUNK):
-                        put(chunk)
-            finally:
-                os.unlink(tmp)
+            yield from table_chunks(report.export_rows(s, cid), report.EXPORT_HEADER, fmt, sheet="征集意见")
 
-    await _stream(request, resp, produce)
-    await resp.write_eof()
-    return resp
+    return await stream_download(request, f"campaign-{cid}-answers.{fmt}", fmt, chunks)
 
 
 def add_routes(app: web.Application) -> None:

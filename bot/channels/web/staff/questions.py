@@ -6,23 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import html
-import os
-import tempfile
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.answering.official import TermWeights
 from bot.channels.web.edge import positive_int
+from bot.channels.web.staff.downloads import stream_download
 from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
-from bot.exports.writers import csv_chunks, write_xlsx
+from bot.exports.writers import table_chunks
 from bot.staff import audit, official, questions
 from bot.staff.accounts import StaffError
 from bot.staff.texts import t
 
-CHUNK = 64 * 1024
 ANSWER_HEAD = 40  # characters of an answer shown before it is opened
 CANDIDATES = 8  # passages offered for quoting
 
@@ -148,49 +145,15 @@ async def export(request: web.Request) -> web.StreamResponse:
     f, fmt, staff = _filter(request.query), request.match_info["fmt"], request["staff"]
     await _db_call(request, audit.record, staff.username, "questions_export", "questions",
                    None, {"format": fmt, "filter": _filter_query(f)}, "web")  # fmt: skip
-    mime = "text/csv; charset=utf-8" if fmt == "csv" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-    resp = web.StreamResponse(
-        headers={
-            **HEADERS,
-            "Content-Type": mime,
-            "Content-Disposition": f'attachment; filename="questions.{fmt}"',
-        }
-    )
-    await resp.prepare(request)
     db = services_of(request).db
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
-    loop = asyncio.get_running_loop()
 
-    def put(chunk: bytes | None) -> None:
-        asyncio.run_coroutine_threadsafe(queue.put(chunk), loop).result()
+    def chunks():
+        with db.session() as s:
+            yield from table_chunks(
+                questions.export_rows(s, f), questions.EXPORT_HEADER, fmt, sheet="提问记录"
+            )
 
-    def produce() -> None:
-        try:
-            with db.session() as s:
-                rows = questions.export_rows(s, f)
-                if fmt == "csv":
-                    for chunk in csv_chunks(rows, questions.EXPORT_HEADER):
-                        put(chunk)
-                    return
-                fd, tmp = tempfile.mkstemp(suffix=".xlsx")  # XLSX is a zip: written to disk, then streamed
-                os.close(fd)
-                try:
-                    write_xlsx(rows, Path(tmp), questions.EXPORT_HEADER, sheet="提问记录")
-                    with open(tmp, "rb") as handle:
-                        while chunk := handle.read(CHUNK):
-                            put(chunk)
-                finally:
-                    os.unlink(tmp)
-        finally:
-            put(None)
-
-    producer = asyncio.create_task(asyncio.to_thread(produce))
-    while (chunk := await queue.get()) is not None:
-        await resp.write(chunk)
-    await producer
-    await resp.write_eof()
-    return resp
+    return await stream_download(request, f"questions.{fmt}", fmt, chunks)
 
 
 def _weights(request: web.Request) -> TermWeights:

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.channels.web.edge import positive_int
 from bot.channels.web.staff import audit_view
+from bot.channels.web.staff.downloads import stream_download
 from bot.channels.web.staff.pages import HEADERS, _db_call, page, services_of, staff_required, web_page
 from bot.staff import audit, audit_labels, overdue, regs
 from bot.staff.accounts import StaffError
@@ -135,27 +136,13 @@ async def reg_section(request: web.Request) -> web.Response:
 @staff_required
 async def export_replies(request: web.Request) -> web.StreamResponse:
     """Replies and ratings as a streamed CSV download."""
-    headers = {**HEADERS, "Content-Disposition": 'attachment; filename="replies.csv"'}
-    resp = web.StreamResponse(headers={**headers, "Content-Type": "text/csv; charset=utf-8"})
-    await resp.prepare(request)
     db = services_of(request).db
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
-    loop = asyncio.get_running_loop()
 
-    def produce() -> None:
-        try:
-            with db.session() as s:
-                for chunk in csv_stream(s):
-                    asyncio.run_coroutine_threadsafe(queue.put(chunk), loop).result()
-        finally:
-            asyncio.run_coroutine_threadsafe(queue.put(None), loop).result()
+    def chunks():
+        with db.session() as s:
+            yield from csv_stream(s)
 
-    producer = asyncio.create_task(asyncio.to_thread(produce))
-    while (chunk := await queue.get()) is not None:
-        await resp.write(chunk)
-    await producer
-    await resp.write_eof()
-    return resp
+    return await stream_download(request, "replies.csv", "csv", chunks)
 
 
 def add_routes(app: web.Application) -> None:
