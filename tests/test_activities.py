@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 
 from bot.activities import attendance, jobs, notices, service
 from bot.activities.models import Activity, ActivityInvitee
+from bot.chat import script
 from bot.chat.assistant import Assistant
 from bot.chat.types import ChatRef, Event
 from bot.records.models import DutyActivity
 from bot.records.scores import member_report, rule_table
 from bot.settings import Settings
-from bot.storage.models import ChatIdentity, ChatTurn, Member, Notification, utcnow
+from bot.storage.models import ChatIdentity, Member, Notification, utcnow
 
 RULES_DIR = Settings(_env_file=None).resolved_rules_dir
 
@@ -33,6 +34,12 @@ def _members(s) -> dict[str, Member]:
         s.add(ChatIdentity(channel="telegram", external_id=str(m.id), chat_id=f"c{m.id}", member_id=m.id))
     s.flush()
     return {m.name: m for m in rows}
+
+
+def _writes_traditional(s, m: Member) -> None:
+    ident = s.scalar(select(ChatIdentity).where(ChatIdentity.member_id == m.id))
+    script.remember(ident, "請問會議在哪裡舉行？")
+    s.flush()
 
 
 def _activity(s, **kw) -> Activity:
@@ -106,7 +113,7 @@ def test_audiences_notices_once_and_change_once(database):
 def test_traditional_member_gets_traditional_notice(database):
     with database.session() as s:
         m = _members(s)
-        s.add(ChatTurn(channel="telegram", chat_id=f"c{m['甲'].id}", question="請問提案怎麼寫？"))
+        _writes_traditional(s, m["甲"])  # the member's messages were in Traditional
         a = _activity(s)
         notices.send_notices(s, a)
         trad = _notes(s, f"c{m['甲'].id}")[-1]
@@ -212,7 +219,7 @@ def test_traditional_replies_returned_leave_and_change_of_answer(database):
     assistant = Assistant(database, answerer=None)
     with database.session() as s:
         m = _members(s)
-        s.add(ChatTurn(channel="telegram", chat_id=f"c{m['甲'].id}", question="會議在哪裡舉行？"))
+        _writes_traditional(s, m["甲"])  # the member's messages were in Traditional
         a = _activity(s)
         aid, ids = a.id, {k: v.id for k, v in m.items()}
         refs = {k: _ref(v) for k, v in m.items()}

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.activities import attendance, notices, service
 from bot.activities.models import Activity, ActivityInvitee
-from bot.activities.texts import say, writes_traditional
+from bot.activities.texts import say
+from bot.chat.script import traditional_of
 from bot.chat.types import Button, ChatRef, Reply
 from bot.storage.models import ChatIdentity, FlowState, utcnow
 
@@ -50,28 +51,32 @@ def _activity(s: Session, raw: str, trad: bool) -> tuple[Activity | None, list[R
     return activity, []
 
 
+def _answerable(
+    s: Session, ident: ChatIdentity, raw_id: str, trad: bool
+) -> tuple[tuple[Activity, ActivityInvitee] | None, list[Reply]]:
+    """The activity (id as typed in button data) and this member's invitation, when the member may still answer:
+    ((activity, invitee), []) or (None, [the refusal]: unknown, cancelled, not bound, not invited, past the deadline)."""
+    activity, refused = _activity(s, raw_id, trad)
+    if activity is None:
+        return None, refused
+    inv, refused = _invitee(s, ident, activity, trad)
+    if inv is None:
+        return None, refused
+    if not attendance.can_answer(activity):
+        deadline = service.local(activity.rsvp_deadline)
+        return None, [Reply(say("past_deadline", trad, title=activity.title, deadline=deadline))]
+    return (activity, inv), []
+
+
 def on_press(
     s: Session, ident: ChatIdentity, ref: ChatRef, state: FlowState | None, action: str, args: list[str]
 ) -> list[Reply]:
     """A button of an activity message (see the module docstring for the data)."""
-    trad = writes_traditional(s, ident)
-    activity, refused = _activity(s, args[0] if args else "", trad)
-    if activity is None:
+    trad = traditional_of(ident)
+    found, refused = _answerable(s, ident, args[0] if args else "", trad)
+    if found is None:
         return refused
-    inv, refused = _invitee(s, ident, activity, trad)
-    if inv is None:
-        return refused
-    if not attendance.can_answer(activity):
-        return [
-            Reply(
-                say(
-                    "past_deadline",
-                    trad,
-                    title=activity.title,
-                    deadline=service.local(activity.rsvp_deadline),
-                )
-            )
-        ]
+    activity, inv = found
     if action == "y":
         if not attendance.answer_attend(inv):
             return [Reply(say("attend_same", trad, title=activity.title))]
@@ -117,31 +122,17 @@ def ask_reason(
 
 def on_text(s: Session, ident: ChatIdentity, state: FlowState, text: str) -> list[Reply]:
     """A typed leave reason (the chat is in the activity_leave flow)."""
-    trad = writes_traditional(s, ident)
+    trad = traditional_of(ident)
     reason = text.strip()
     if not reason:
         return [Reply(say("reason_empty", trad))]
     if len(reason) > attendance.LEAVE_REASON_MAX:
         return [Reply(say("reason_long", trad, count=len(reason)))]
     s.delete(state)
-    activity, refused = _activity(s, str(state.draft.get("activity_id", "")), trad)
-    if activity is None:
+    found, refused = _answerable(s, ident, str(state.draft.get("activity_id", "")), trad)
+    if found is None:
         return refused
-    inv, refused = _invitee(s, ident, activity, trad)
-    if inv is None:
-        return refused
-    if not attendance.can_answer(activity):
-        return [
-            Reply(
-                say(
-                    "past_deadline",
-                    trad,
-                    title=activity.title,
-                    deadline=service.local(activity.rsvp_deadline),
-                )
-            )
-        ]
-    return [leave(s, activity, inv, reason, trad)]
+    return [leave(s, *found, reason, trad)]
 
 
 def leave(s: Session, activity: Activity, inv: ActivityInvitee, reason: str, trad: bool) -> Reply:
@@ -167,7 +158,7 @@ def answer_label(activity: Activity, inv: ActivityInvitee, trad: bool = False) -
 
 def list_reply(s: Session, ident: ChatIdentity) -> Reply:
     """/activities: what is coming for this member and their answer, with buttons while they may answer."""
-    trad = writes_traditional(s, ident)
+    trad = traditional_of(ident)
     if not ident.member_id:
         return Reply(say("unbound", trad))
     now = utcnow()
@@ -196,7 +187,7 @@ def list_reply(s: Session, ident: ChatIdentity) -> Reply:
 
 def check_in(s: Session, ident: ChatIdentity, code: str) -> list[Reply]:
     """/start act-<code>: record the member's arrival (once, invitees only, within the window)."""
-    trad = writes_traditional(s, ident)
+    trad = traditional_of(ident)
     activity = attendance.find_by_code(s, code)
     if activity is None:
         return [Reply(say("checkin_bad", trad))]

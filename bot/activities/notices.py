@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from bot.activities import service
 from bot.activities.models import Activity, ActivityInvitee, ActivityNotice
-from bot.activities.texts import say, traditional_chats
+from bot.activities.texts import say
+from bot.chat.script import traditional_of
 from bot.storage.models import ChatIdentity, Notification, utcnow
 
 Make = Callable[[bool], tuple[str, list[list[dict]]]]  # traditional → (html, button rows as dicts)
@@ -63,10 +64,9 @@ def queue_many(
                 .order_by(ChatIdentity.id)
             )
         )
-        trad = traditional_chats(session, idents)
         chats: dict[int, int] = {}
         for ident in idents:
-            script = ident.id in trad
+            script = traditional_of(ident)
             if script not in texts:
                 texts[script] = make(script)
             text, rows = texts[script]
