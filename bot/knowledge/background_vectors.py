@@ -33,8 +33,7 @@ from bot.knowledge.manifest import Manifest
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # Chroma is imported only where vectors are read or written (it costs seconds)
-    from langchain_core.embeddings import Embeddings
-
+    from bot.knowledge.embedding_interface import Embeddings
     from bot.knowledge.vectorstore import VectorStore
 
 log = logging.getLogger(__name__)

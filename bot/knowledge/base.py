@@ -9,11 +9,10 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from langchain_core.embeddings import Embeddings
-
 from bot.answering.types import Passage
 from bot.knowledge.analysis import BIGRAM_PREFIX, question_terms, warm_up
 from bot.knowledge.articles import ArticleIndex, find_article_ref, normalized_title, title_match
+from bot.knowledge.embedding_interface import Embeddings
 from bot.knowledge.lexical import LexicalIndex, current_version
 from bot.knowledge.lexicon import formalize
 from bot.knowledge.retrieval import HybridRetriever, RetrievalResult, RetrievalWeights

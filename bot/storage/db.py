@@ -6,12 +6,16 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage.migration_heads import at_head
+
+if TYPE_CHECKING:  # Alembic is imported only when a migration is due (migration_heads)
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -39,6 +43,8 @@ def make_engine(url: str) -> Engine:
 
 def alembic_config(engine: Engine | None = None) -> Config:
     """The Alembic configuration pointing at the packaged migrations."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
@@ -60,7 +66,14 @@ class Database:
         return self.engine.dialect.name
 
     def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to the revision (Alembic `upgrade`)."""
+        """Bring the schema to the revision (Alembic `upgrade`; not even imported when the database is already at
+        the scripts' head and `revision` is "head": see migration_heads)."""
+        if revision == "head":
+            with self.engine.connect() as conn:
+                if at_head(conn, MIGRATIONS_DIR / "versions"):
+                    return
+        from alembic import command
+
         logging.getLogger("alembic").setLevel(logging.WARNING)  # no per-start migration chatter
         cfg = alembic_config(self.engine)
         with self.engine.begin() as conn:
@@ -71,6 +84,8 @@ class Database:
 
     def downgrade(self, revision: str) -> None:
         """Alembic `downgrade` to the revision (used by the migration stairway test)."""
+        from alembic import command
+
         cfg = alembic_config(self.engine)
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
