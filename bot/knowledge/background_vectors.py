@@ -280,3 +280,14 @@ class VectorsWhenComplete:
         """The k nearest chunks as (chunk_id, cosine), or [] while the vectors are incomplete."""
         store = self.store
         return store.search(query, k) if store is not None else []
+
+    def warm_up(self) -> bool:
+        """Do now what the first question would: open the store (importing Chroma), read the collection once and
+        load the model with one embedding (together ~0.7 s of CPU); True when the store is open (vectors
+        complete), False when there is nothing to open yet."""
+        store = self.store
+        if store is None:
+            return False
+        store.has_vectors()
+        self.embeddings.embed_query("预热")
+        return True
