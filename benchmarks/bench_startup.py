@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import socket
 import statistics
@@ -59,23 +58,26 @@ def environment(data_dir: Path) -> dict[str, str]:
 
 
 def run_ask(data_dir: Path, question: str) -> dict[str, float]:
-    """One `lvzhi ask` in a new process: wall and CPU seconds, and the peak RSS (MiB) of the children so far (the
-    `lvzhi ask` runs come first); raises if it fails."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", "--index", str(data_dir / "index"), question],
-        cwd=ROOT,
-        env=environment(data_dir),
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode or "《" not in done.stdout:
-        raise RuntimeError(f"lvzhi ask failed: {done.stdout} {done.stderr}")
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "rss": after.ru_maxrss / 1024}
+    """One `lvzhi ask` in a new process: wall and CPU seconds and peak RSS (MiB) of that process (os.wait4);
+    raises if it fails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "ask", "--index", str(data_dir / "index"), question],
+            cwd=ROOT,
+            env=environment(data_dir),
+            stdout=out,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)  # reaped here, with its own resource usage
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read().decode("utf-8"), err.read().decode("utf-8", "replace")
+    if proc.returncode or "《" not in text:
+        raise RuntimeError(f"lvzhi ask failed: {text} {errors}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
 
 
 def cpu_seconds(pid: int) -> float:
