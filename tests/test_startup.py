@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,21 @@ def test_ask_in_a_new_process_imports_what_it_uses_only(dense_settings, tmp_path
     assert "五百字" in answer
     assert "chromadb" in loaded  # the dense part was used...
     assert {m.split(".")[0] for m in loaded} & set(NOT_ON_THE_WAY) == set()  # ...and nothing it does not need
+
+
+def test_a_chroma_server_that_is_not_up_does_not_stop_the_start(dense_settings, monkeypatch, caplog) -> None:
+    from bot.settings import get_settings
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("LVZHI_CHROMA_URL", f"http://127.0.0.1:{port}")
+    get_settings.cache_clear()
+    try:
+        kb = KnowledgeBase.open(dense_settings)
+        kb.warm_up_dense()  # logged, not raised
+        assert "向量索引暂时无法打开" in caplog.text and kb.retriever.dense._store is None
+        assert kb.search("微建议多少字", 1)  # the lexical part answers meanwhile
+    finally:
+        monkeypatch.delenv("LVZHI_CHROMA_URL")
+        get_settings.cache_clear()

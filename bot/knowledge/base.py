@@ -126,8 +126,14 @@ class KnowledgeBase:
         """Open the dense part now rather than in the first question (see VectorsWhenComplete.warm_up); nothing when
         it is off. `lvzhi serve` calls it before it listens, so that its first member does not wait ~0.7 s."""
         warm_up = getattr(self.retriever.dense, "warm_up", None)
-        if warm_up is not None:
+        if warm_up is None:
+            return
+        try:
             warm_up()
+        except (
+            Exception
+        ) as exc:  # e.g. a Chroma server (LVZHI_CHROMA_URL) not up yet: start anyway, as before
+            log.warning("向量索引暂时无法打开（%s: %s），先只用关键词检索，稍后再试", type(exc).__name__, exc)
 
     @cached_property
     def articles(self) -> ArticleIndex:
