@@ -41,8 +41,14 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def _quiet_alembic() -> None:
+    """No migration chatter at start (set before Alembic is imported: its import logs its plugins at INFO)."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     """The Alembic configuration pointing at the packaged migrations."""
+    _quiet_alembic()
     from alembic.config import Config
 
     cfg = Config()
@@ -72,9 +78,9 @@ class Database:
             with self.engine.connect() as conn:
                 if at_head(conn, MIGRATIONS_DIR / "versions"):
                     return
+        _quiet_alembic()
         from alembic import command
 
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # no per-start migration chatter
         cfg = alembic_config(self.engine)
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":  # replicas starting together: one migrates, the others wait
@@ -84,6 +90,7 @@ class Database:
 
     def downgrade(self, revision: str) -> None:
         """Alembic `downgrade` to the revision (used by the migration stairway test)."""
+        _quiet_alembic()
         from alembic import command
 
         cfg = alembic_config(self.engine)
