@@ -1,4 +1,9 @@
-"""The `lvzhi` command: each feature module registers its own sub-commands."""
+"""The `lvzhi` command: each feature module registers its own sub-commands.
+
+Start-up matters (`lvzhi ask` answers from a new process), so only the module that owns the command being run is
+imported: COMMANDS maps each top-level command to that module. `lvzhi --help`, no command or an unknown one imports
+every module, so the help lists everything from the modules' own registrations.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +12,48 @@ import importlib
 import logging
 import sys
 
+# Top-level command -> the module whose register(subparsers) adds it (in the order `lvzhi --help` lists them).
+COMMANDS: dict[str, str] = {
+    "members": "bot.members.cli",
+    "suggestions": "bot.suggestions.cli",
+    "export": "bot.suggestions.cli",
+    "serve": "bot.channels.cli",
+    "kb": "bot.knowledge.cli",
+    "ingest": "bot.knowledge.cli",
+    "vectors": "bot.knowledge.cli",
+    "ask": "bot.answering.cli",
+    "eval": "bot.answering.cli",
+    "records": "bot.records.cli",
+    "llm": "bot.answering.llm_cli",
+    "campaigns": "bot.campaigns.cli",
+    "staff": "bot.staff.cli",
+    "activities": "bot.activities.cli",
+}
 # Modules that expose register(subparsers); each owns its sub-commands.
-COMMAND_MODULES = [
-    "bot.members.cli",
-    "bot.suggestions.cli",
-    "bot.channels.cli",
-    "bot.knowledge.cli",
-    "bot.answering.cli",
-    "bot.records.cli",
-    "bot.answering.llm_cli",
-    "bot.campaigns.cli",
-    "bot.staff.cli",
-    "bot.activities.cli",
-]
+COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered sub-command."""
+def command_of(argv: list[str]) -> str | None:
+    """The top-level command named in argv (the first argument that is not an option), or None."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: with a known `command`, only the module that owns it is imported and registered;
+    otherwise every registered sub-command (for the help and for the message about an unknown command)."""
     parser = argparse.ArgumentParser(prog="lvzhi", description="履职助手 Lvzhi")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
+    modules = [COMMANDS[command]] if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(command_of(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

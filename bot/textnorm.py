@@ -94,8 +94,10 @@ def is_traditional(text: str) -> bool:
     if not han:
         return False
     changed_t2s = sum(a != b for a, b in zip(han, to_simplified(han), strict=False))
+    if not changed_t2s:  # nothing Traditional: no need for s2t (whose 1 MB dictionary costs ~0.1 s to load)
+        return False
     changed_s2t = sum(a != b for a, b in zip(han, to_traditional(han), strict=False))
-    return changed_t2s > 0 and changed_t2s >= changed_s2t
+    return changed_t2s >= changed_s2t
 
 
 def in_script_of(text: str, question: str) -> str:

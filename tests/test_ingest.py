@@ -91,7 +91,7 @@ def _chunk_ids(index_dir: Path) -> dict[str, str]:
 
 
 def _vector_ids(index_dir: Path, embeddings) -> set[str]:
-    return set(VectorStore(index_dir, embeddings)._store.get(include=[])["ids"])
+    return set(VectorStore(index_dir, embeddings)._collection.get(include=[])["ids"])
 
 
 @pytest.mark.slow

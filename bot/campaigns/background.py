@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from bot.campaigns import invite, service
 from bot.campaigns.models import CampaignDelivery
-from bot.campaigns.telegram_send import telegram_sender
 from bot.storage import Database
 from bot.storage.leases import acquire_lease, lease_holder, release_lease
 
@@ -66,6 +65,8 @@ class Broadcasts:
             return prepared
         if not self.running(prepared.campaign_id):
             self.errors.pop(prepared.campaign_id, None)
+            from bot.campaigns.telegram_send import telegram_sender  # python-telegram-bot: only with a bot
+
             send = telegram_sender(self.bot)  # type: ignore[arg-type]
             coro = self._leased_run(db, send, prepared.campaign_id, resend_unknown)
             task = asyncio.create_task(coro, name=f"campaign-broadcast-{prepared.campaign_id}")

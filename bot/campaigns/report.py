@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.campaigns import service
-from bot.campaigns.clustering import cluster_answers
 from bot.storage.models import Member, Submission
 from bot.suggestions.types import catalog
 
@@ -117,6 +116,9 @@ def build(session: Session, campaign_id: int | str, *, cluster: bool = True, see
         answers=rows,
     )
     if cluster and rows:
+        # scikit-learn and SciPy are imported when a report is first clustered, not at every start
+        from bot.campaigns.clustering import cluster_answers
+
         clustering = cluster_answers([r.content for r in rows], seed=seed)
         for number, theme in enumerate(clustering.themes, 1):
             for index in theme.members:

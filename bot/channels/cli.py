@@ -46,7 +46,10 @@ async def serve(
     from bot.periodic import run_every
 
     answers, sends = role in ("all", "web"), role in ("all", "sender")
-    await asyncio.to_thread(lambda: (services.db, services.answerer) if answers else services.db)
+    if answers:  # the database, the answerer and the dense index opened before the port opens
+        await asyncio.to_thread(lambda: (services.db, services.answerer, services.knowledge.warm_up_dense()))
+    else:
+        await asyncio.to_thread(lambda: services.db)
     runner = None
     if answers:
         from bot.channels.web.app import build_web_app

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+if TYPE_CHECKING:  # openpyxl is imported when an XLSX is first written (not at every start)
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 # A cell starting with one of these may be run as a formula by Excel, WPS or LibreOffice (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -50,6 +51,8 @@ def xlsx_cell(worksheet: WriteOnlyWorksheet, value: object) -> object:
     returned unchanged for openpyxl to type (numbers, dates, text not starting with "=" or "#").
     """
     if isinstance(value, str) and value[:1] in ("=", "#"):
+        from openpyxl.cell import WriteOnlyCell
+
         cell = WriteOnlyCell(worksheet, value)
         cell.data_type = "s"
         return cell

@@ -9,8 +9,6 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from openpyxl import Workbook
-
 from bot.exports.cells import as_text, neutralize, xlsx_cell
 
 Row = Sequence[object]
@@ -49,6 +47,8 @@ def write_xlsx(rows: Iterable[Row], out: Path, header: Row | None = None, sheet:
 
     Text is written exactly, as text cells (never formulas, no guard character): see cells.xlsx_cell.
     """
+    from openpyxl import Workbook  # imported when an XLSX is first written (not at every start)
+
     out.parent.mkdir(parents=True, exist_ok=True)
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet[:31])

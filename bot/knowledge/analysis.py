@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jieba
 
+from bot.knowledge import jieba_cache
 from bot.textnorm import normalize
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -21,11 +22,12 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _tokenizer() -> jieba.Tokenizer:
-    """A jieba tokenizer with the domain dictionary loaded (initialised once, quietly)."""
+    """A jieba tokenizer with the domain dictionary loaded (initialised once, quietly; the main dictionary from
+    jieba_cache, which is several times faster to read than jieba's own cache)."""
     with _lock:
         jieba.setLogLevel(logging.WARNING)
         tok = jieba.Tokenizer()
-        tok.initialize()
+        jieba_cache.initialize(tok)
         tok.load_userdict(str(DATA_DIR / "userdict.txt"))
         return tok
 

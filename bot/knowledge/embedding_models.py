@@ -17,8 +17,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from langchain_core.embeddings import Embeddings
-
+from bot.knowledge.embedding_interface import Embeddings
 from bot.settings import BUNDLED_MODEL, PACKAGED_MODELS, Settings
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Sentence-transformers embeddings behind the LangChain Embeddings interface, loaded lazily once per model."""
+"""Sentence-transformers embeddings behind the one Embeddings interface, loaded lazily once per model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from langchain_core.embeddings import Embeddings
+from bot.knowledge.embedding_interface import Embeddings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -27,7 +27,7 @@ from bot.settings import Settings
 from bot.textnorm import normalize, without_whitespace
 
 if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
+    from bot.knowledge.embedding_interface import Embeddings
 
 log = logging.getLogger(__name__)
 

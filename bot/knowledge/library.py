@@ -30,8 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.knowledge.ingest import MANIFEST_FILE, ingest_service, remove_documents
-from bot.knowledge.loaders import check_file
+from bot.knowledge.background_vectors import MANIFEST_FILE
 from bot.knowledge.manifest import FileEntry
 from bot.knowledge.models import KbDocument
 from bot.knowledge.outline import Outline, outline
@@ -268,6 +267,10 @@ class DocumentLibrary:
         return source
 
     def _ingest_job(self, job: UploadJob) -> None:
+        # The readers of every format (lxml, Pillow, …) are imported by the first upload, not at every start.
+        from bot.knowledge.ingest import ingest_service
+        from bot.knowledge.loaders import check_file
+
         db = self._db()
         self.folder.mkdir(parents=True, exist_ok=True)
         # target -> (outcome, the file it replaced, moved aside until the ingest has read the new one)
@@ -476,6 +479,8 @@ class DocumentLibrary:
                 raise LibraryError("该文档已不在知识库中")
             doc_id, title = row.doc_id, row.title
         background = self.settings.dense_index and self.settings.vectors_in_background
+        from bot.knowledge.ingest import remove_documents
+
         remove_documents(self.settings, {doc_id}, embeddings=self._embeddings(), defer_vectors=background)
         source = Path(entry.source)
         if self.folder in source.parents:

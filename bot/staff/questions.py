@@ -13,8 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
@@ -190,6 +188,9 @@ def gaps(session: Session, weight, pool: int = GAP_POOL, threshold: float = GAP_
     (official.vector of official.phrase_terms, weighted by `weight`, e.g. official.TermWeights) reaches `threshold`
     are linked, and each connected group is a gap. Open gaps first (no active official answer matches the latest
     question), then the largest, then the newest."""
+    from scipy import sparse  # SciPy is imported when gaps are first grouped, not at every start
+    from scipy.sparse.csgraph import connected_components
+
     stmt = _query(f or LogFilter()).where(or_(QALog.declined.is_(True), QALog.vote == -1))
     found = session.execute(stmt.order_by(QALog.id.desc()).limit(pool)).all()
     rows = [_row(*r) for r in found]

@@ -6,12 +6,16 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage.migration_heads import at_head
+
+if TYPE_CHECKING:  # Alembic is imported only when a migration is due (migration_heads)
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -37,8 +41,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def _quiet_alembic() -> None:
+    """No migration chatter at start (set before Alembic is imported: its import logs its plugins at INFO)."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     """The Alembic configuration pointing at the packaged migrations."""
+    _quiet_alembic()
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
@@ -60,8 +72,15 @@ class Database:
         return self.engine.dialect.name
 
     def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to the revision (Alembic `upgrade`)."""
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # no per-start migration chatter
+        """Bring the schema to the revision (Alembic `upgrade`; not even imported when the database is already at
+        the scripts' head and `revision` is "head": see migration_heads)."""
+        if revision == "head":
+            with self.engine.connect() as conn:
+                if at_head(conn, MIGRATIONS_DIR / "versions"):
+                    return
+        _quiet_alembic()
+        from alembic import command
+
         cfg = alembic_config(self.engine)
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":  # replicas starting together: one migrates, the others wait
@@ -71,6 +90,9 @@ class Database:
 
     def downgrade(self, revision: str) -> None:
         """Alembic `downgrade` to the revision (used by the migration stairway test)."""
+        _quiet_alembic()
+        from alembic import command
+
         cfg = alembic_config(self.engine)
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
