@@ -177,8 +177,8 @@ class _Inline(concurrent.futures.ThreadPoolExecutor):
 STAGES = [
     ("bot.channels.web.app", "message", "web handler (all of one request, after HTTP parsing)"),
     ("bot.channels.web.sessions", "open_session", "  web session lookup"),
-    ("bot.channels.web.history", "begin", "  web message recorded (begin)"),
-    ("bot.channels.web.history", "finish", "  web replies stored (finish)"),
+    ("bot.channels.web.history", "Exchange.claim", "    web message recorded"),
+    ("bot.channels.web.history", "Exchange.store", "    web replies stored"),
     ("bot.chat.assistant", "Assistant.handle", "  Assistant.handle"),
     ("bot.chat.assistant", "Assistant._answer_ahead", "    answer ahead (read transaction + answering)"),
     ("bot.chat.assistant", "recent_turns", "      chat history read"),

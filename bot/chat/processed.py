@@ -13,11 +13,11 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.periodic import run_every
 from bot.storage import Database
+from bot.storage.insert_once import insert_once
 from bot.storage.models import ProcessedUpdate, utcnow
 
 log = logging.getLogger(__name__)
@@ -49,15 +49,11 @@ def claim(s: Session, channel: str, key: str, keep: timedelta = KEEP) -> bool:
     """Mark the key processed in the session's transaction; False if it was already processed within `keep`.
 
     An expired key that pruning has not removed yet is taken over (its time refreshed), so a restarted id
-    sequence is answered even between two runs of the pruning job. Concurrent claims: one wins (primary key, and
-    the conditional UPDATE matches one row once).
+    sequence is answered even between two runs of the pruning job. Concurrent claims: one wins (primary key: one
+    INSERT … ON CONFLICT DO NOTHING inserts; and the conditional UPDATE matches one row once).
     """
-    try:
-        with s.begin_nested():
-            s.add(ProcessedUpdate(channel=channel, update_key=key))
+    if insert_once(s, ProcessedUpdate, channel=channel, update_key=key):
         return True
-    except IntegrityError:
-        pass
     now = utcnow()
     taken = s.execute(
         update(ProcessedUpdate)
