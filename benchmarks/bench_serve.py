@@ -266,7 +266,9 @@ def run_profile(n: int, data_dir: Path, qs: list[str]) -> None:
     totals: dict[str, float] = {}
     _install_timers(totals)
     statements = [0]
-    event.listen(services.db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    event.listen(
+        services.db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1)
+    )
 
     async def main() -> None:
         asyncio.get_running_loop().set_default_executor(_Inline())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.periodic import run_every
@@ -22,6 +22,11 @@ from bot.storage.models import ProcessedUpdate, utcnow
 
 log = logging.getLogger(__name__)
 KEEP = timedelta(days=7)
+_SEEN = select(ProcessedUpdate.update_key).where(  # built once: `seen` runs at every message
+    ProcessedUpdate.channel == bindparam("channel"),
+    ProcessedUpdate.update_key == bindparam("key"),
+    ProcessedUpdate.processed_at >= bindparam("cutoff"),
+)
 PRUNE_INTERVAL_S = 3600.0
 
 
@@ -32,17 +37,7 @@ def telegram_key(token: str, update_id: int) -> str:
 
 def seen(s: Session, channel: str, key: str, keep: timedelta = KEEP) -> bool:
     """True if the key was processed within `keep` (an older key no longer counts)."""
-    cutoff = utcnow() - keep
-    return (
-        s.scalar(
-            select(ProcessedUpdate.update_key).where(
-                ProcessedUpdate.channel == channel,
-                ProcessedUpdate.update_key == key,
-                ProcessedUpdate.processed_at >= cutoff,
-            )
-        )
-        is not None
-    )
+    return s.scalar(_SEEN, {"channel": channel, "key": key, "cutoff": utcnow() - keep}) is not None
 
 
 def claim(s: Session, channel: str, key: str, keep: timedelta = KEEP) -> bool:

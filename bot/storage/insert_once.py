@@ -7,8 +7,10 @@ same outcome as a savepoint around an ORM insert that catches IntegrityError, at
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,10 +23,15 @@ def insert_once(session: Session, model: type, **values: Any) -> bool:
 
     Column defaults of the model (e.g. a created_at default) apply as for an ORM insert. Raises ValueError for a
     database other than SQLite or PostgreSQL."""
-    dialect = session.get_bind().dialect.name
+    stmt = _statement(session.get_bind().dialect.name, model, tuple(sorted(values)))
+    return session.execute(stmt, values).first() is not None  # RETURNING: psycopg gives no rowcount here
+
+
+@lru_cache(maxsize=64)
+def _statement(dialect: str, model: type, columns: tuple[str, ...]):
+    """The statement for these columns, built once (building it costs more CPU than running it)."""
     make = _INSERTS.get(dialect)
     if make is None:
         raise ValueError(f"insert_once: unsupported database {dialect}")
-    table = model.__table__
-    stmt = make(model).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
-    return session.execute(stmt).first() is not None  # RETURNING: psycopg gives no rowcount here
+    stmt = make(model).values({c: bindparam(c) for c in columns}).on_conflict_do_nothing()
+    return stmt.returning(*model.__table__.primary_key.columns)

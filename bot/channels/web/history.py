@@ -17,6 +17,7 @@ from bot.chat.types import Button, Reply
 from bot.storage.insert_once import insert_once
 from bot.storage.models import QALog, WebMessage, WebSession, utcnow
 
+_ADD = insert(WebMessage)  # the replies, one executemany
 PAGE = 30  # messages per history page
 SHOWN = ("me", "bot")  # roles listed in the history; "aside" rows (passages, votes) are only kept for replays
 
@@ -68,7 +69,7 @@ class Exchange:
                      meta=meta, created_at=utcnow())
             )  # fmt: skip
         if rows:
-            s.execute(insert(WebMessage), rows)
+            s.execute(_ADD, rows)
 
 
 def replies_of(s: Session, chat_id: str, key: str) -> list[Reply] | None:

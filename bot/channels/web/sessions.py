@@ -11,12 +11,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.channels.web.history import drop_history
 from bot.storage.models import ChatIdentity, Notification, WebSession, utcnow
 
+_FIND = (  # built once: read at every request
+    select(WebSession, ChatIdentity.member_id)
+    .outerjoin(
+        ChatIdentity, (ChatIdentity.channel == "web") & (ChatIdentity.external_id == WebSession.external_id)
+    )
+    .where(WebSession.token_hash == bindparam("hash"))
+)
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often per session
 
 
@@ -58,12 +65,7 @@ def find(s: Session, token: str, idle: timedelta) -> tuple[WebSession, int | Non
     statement; None when the token is unknown, malformed or idle longer than `idle`."""
     if not token or len(token) > 100:
         return None
-    bound = (ChatIdentity.channel == "web") & (ChatIdentity.external_id == WebSession.external_id)
-    found = s.execute(
-        select(WebSession, ChatIdentity.member_id)
-        .outerjoin(ChatIdentity, bound)
-        .where(WebSession.token_hash == token_hash(token))
-    ).first()
+    found = s.execute(_FIND, {"hash": token_hash(token)}).first()
     if found is None or utcnow() - found[0].last_seen_at > idle:
         return None
     return found[0], found[1]
