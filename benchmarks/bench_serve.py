@@ -4,8 +4,9 @@ Builds a knowledge base of the ten shared regulations in a temporary data direct
 (web chat only) as a subprocess, and for each concurrency level lets that many simulated members (one cookie jar each)
 ask questions from eval/regulations_check.jsonl one after another. Prints, per level: questions answered, answered/s,
 p50/p95 of the reply time (ms), and the server's CPU time per answered question (ms, from /proc/<pid>/stat utime+stime);
-at the end the server's peak RSS (VmHWM, MiB). `--profile N` instead answers N questions in-process through the same
-Assistant under cProfile and prints where the time goes.
+at the end the server's peak RSS (VmHWM, MiB). `--profile N` instead answers the questions in-process through the web chat
+(aiohttp on loopback, thread jobs run inline so one thread's CPU clock sees the work) and prints the CPU time of each
+stage per question (STAGES), the SQL statements per question, then a cProfile of N questions.
 
     python benchmarks/bench_serve.py [--levels 1 10 50] [--questions 300] [--profile 300]
 """
@@ -230,18 +231,22 @@ def _timed(totals: dict[str, float], label: str, fn):
     return async_wrapper if asyncio.iscoroutinefunction(fn) else wrapper
 
 
-def _install_timers(totals: dict[str, float]) -> None:
+def _install_timers(totals: dict[str, float]):
+    """Wrap every stage of STAGES with a timer; returns a function that puts the originals back."""
     import importlib
 
+    originals = []
     for module_name, path, label in STAGES:
         owner = importlib.import_module(module_name)
         *outer, attr = path.split(".")
         for name in outer:
             owner = getattr(owner, name)
+        originals.append((owner, attr, getattr(owner, attr)))
         setattr(owner, attr, _timed(totals, label, getattr(owner, attr)))
+    return lambda: [setattr(owner, attr, fn) for owner, attr, fn in originals]
 
 
-async def _web_questions(app, asks: list[str], tag: str, n_members: int = 1) -> None:
+async def _web_questions(app, asks: list[str], tag: str) -> None:
     """Post `asks` to the web chat of `app` (in this loop), one member at a time."""
     from aiohttp.test_utils import TestClient, TestServer
 
@@ -264,7 +269,7 @@ def run_profile(n: int, data_dir: Path, qs: list[str]) -> None:
 
     services = build_services()
     totals: dict[str, float] = {}
-    _install_timers(totals)
+    restore = _install_timers(totals)
     statements = [0]
     event.listen(
         services.db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1)
@@ -288,6 +293,8 @@ def run_profile(n: int, data_dir: Path, qs: list[str]) -> None:
             )
             for _module, _path, stage in STAGES:
                 print(f"  {1000 * totals.get(stage, 0.0) / len(qs):7.2f} ms  {stage}")
+        restore()  # the profile below sees the code as it runs (a new app: its routes are the unwrapped handlers)
+        app = build_web_app(services)
         profile = cProfile.Profile()
         asks = [qs[i % len(qs)] for i in range(n)]
         profile.enable()
