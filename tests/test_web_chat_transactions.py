@@ -14,7 +14,10 @@ from bot.chat.texts import say
 from bot.storage.models import ChatTurn, ProcessedUpdate, QALog, WebMessage
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
-LIMITS = ("flood_counts", "rate_slots")  # the replicas' shared flood limits (PostgreSQL): not the chat's writes
+LIMITS = (
+    "flood_counts",
+    "rate_slots",
+)  # the replicas' shared flood limits (PostgreSQL): not the chat's writes
 
 
 class WriteTransactions:
