@@ -45,8 +45,9 @@ def add_turn(session: Session, channel: str, chat_id: str | int, turn: Turn, lim
     """Store a turn and drop the chat's turns beyond the limit."""
     standalone = turn.standalone if turn.standalone != turn.question else ""
     values = {"channel": channel, "chat": str(chat_id), "question": turn.question, "standalone": standalone}
-    session.execute(_ADD, values | {"answer": turn.answer[:ANSWER_CHARS]})
-    session.execute(_beyond(max(1, limit)), {"channel": channel, "chat": str(chat_id)})
+    session.connection().execute(_ADD, values | {"answer": turn.answer[:ANSWER_CHARS]})  # Core: no ORM layer
+    # Core too: the ORM's DELETE would first look for the doomed rows among the session's objects
+    session.connection().execute(_beyond(max(1, limit)), {"channel": channel, "chat": str(chat_id)})
 
 
 class ChatHistory:

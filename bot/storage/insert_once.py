@@ -24,7 +24,10 @@ def insert_once(session: Session, model: type, **values: Any) -> bool:
     Column defaults of the model (e.g. a created_at default) apply as for an ORM insert. Raises ValueError for a
     database other than SQLite or PostgreSQL."""
     stmt = _statement(session.get_bind().dialect.name, model, tuple(sorted(values)))
-    return session.execute(stmt, values).first() is not None  # RETURNING: psycopg gives no rowcount here
+    # Core execution on the session's connection: the ORM's bulk-insert layer adds nothing for one plain row
+    return (
+        session.connection().execute(stmt, values).first() is not None
+    )  # RETURNING: psycopg gives no rowcount
 
 
 @lru_cache(maxsize=64)

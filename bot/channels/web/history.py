@@ -69,7 +69,7 @@ class Exchange:
                      meta=meta, created_at=utcnow())
             )  # fmt: skip
         if rows:
-            s.execute(_ADD, rows)
+            s.connection().execute(_ADD, rows)  # Core executemany: no ORM layer needed for plain rows
 
 
 def replies_of(s: Session, chat_id: str, key: str) -> list[Reply] | None:
