@@ -4,8 +4,9 @@ Builds a knowledge base of the ten shared regulations in a temporary data direct
 (web chat only) as a subprocess, and for each concurrency level lets that many simulated members (one cookie jar each)
 ask questions from eval/regulations_check.jsonl one after another. Prints, per level: questions answered, answered/s,
 p50/p95 of the reply time (ms), and the server's CPU time per answered question (ms, from /proc/<pid>/stat utime+stime);
-at the end the server's peak RSS (VmHWM, MiB). `--profile N` instead answers N questions in-process through the same
-Assistant under cProfile and prints where the time goes.
+at the end the server's peak RSS (VmHWM, MiB). `--profile N` instead answers the questions in-process through the web chat
+(aiohttp on loopback, thread jobs run inline so one thread's CPU clock sees the work) and prints the CPU time of each
+stage per question (STAGES), the SQL statements per question, then a cProfile of N questions.
 
     python benchmarks/bench_serve.py [--levels 1 10 50] [--questions 300] [--profile 300]
 """
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import cProfile
+import functools
 import json
 import os
 import pstats
@@ -159,34 +162,149 @@ def run_server(args: argparse.Namespace, data_dir: Path, qs: list[str]) -> None:
             proc.wait()
 
 
+class _Inline(concurrent.futures.ThreadPoolExecutor):
+    """An executor that runs each job at once in the calling thread (so one thread's CPU clock sees all the work)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine, as a thread pool would
+            future.set_exception(exc)
+        return future
+
+
+# Stages timed in the profile: (module path, attribute path, label). Inclusive CPU time of the calling thread.
+STAGES = [
+    ("bot.channels.web.app", "message", "web handler (all of one request, after HTTP parsing)"),
+    ("bot.channels.web.sessions", "open_session", "  web session lookup"),
+    ("bot.channels.web.history", "Exchange.claim", "    web message recorded"),
+    ("bot.channels.web.history", "Exchange.store", "    web replies stored"),
+    ("bot.chat.assistant", "Assistant.handle", "  Assistant.handle"),
+    ("bot.chat.assistant", "Assistant._answer_ahead", "    answer ahead (read transaction + answering)"),
+    ("bot.chat.assistant", "recent_turns", "      chat history read"),
+    ("bot.answering.official", "OfficialAnswers.match", "      official answers matched"),
+    ("bot.answering.extractive", "ExtractiveAnswerer.answer", "      extractive answer"),
+    ("bot.knowledge.base", "KnowledgeBase.retrieve", "        retrieve"),
+    ("bot.knowledge.retrieval", "question_terms", "          question terms (jieba)"),
+    ("bot.knowledge.lexical", "LexicalIndex.search_terms", "          BM25 search"),
+    ("bot.knowledge.background_vectors", "VectorsWhenComplete.search", "          vector search"),
+    ("bot.knowledge.retrieval", "answer_type_bonus", "          answer-type bonus"),
+    ("bot.knowledge.base", "KnowledgeBase._scoped", "          scope re-ranking"),
+    ("bot.answering.extractive", "ExtractiveAnswerer._decide", "        decision"),
+    ("bot.answering.extractive", "ExtractiveAnswerer._quotes", "        quotes"),
+    ("bot.chat.processed", "claim", "    update key claimed"),
+    ("bot.chat.assistant", "identity_for", "    chat identity"),
+    ("bot.suggestions.flow", "load", "    flow state (both reads)"),
+    ("bot.staff.chat", "StaffDesk.on_text", "    staff prompt check"),
+    ("bot.chat.assistant", "record_answer", "    chat turn stored"),
+    ("bot.chat.qa", "log_answer", "    question log"),
+    ("bot.chat.qa", "render_answer", "    reply rendered"),
+    ("sqlalchemy.orm.session", "SessionTransaction.commit", "  SQLAlchemy commits (savepoints included)"),
+]
+
+
+def _timed(totals: dict[str, float], label: str, fn):
+    """`fn` wrapped to add its inclusive thread CPU time (s) to totals[label]; re-entry counted once."""
+    depth = [0]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if depth[0]:
+            return fn(*args, **kwargs)
+        depth[0] += 1
+        t0 = time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            totals[label] = totals.get(label, 0.0) + time.thread_time() - t0
+            depth[0] -= 1
+
+    @functools.wraps(fn)
+    async def async_wrapper(*args, **kwargs):  # one request at a time: the awaits run nothing else of ours
+        t0 = time.thread_time()
+        try:
+            return await fn(*args, **kwargs)
+        finally:
+            totals[label] = totals.get(label, 0.0) + time.thread_time() - t0
+
+    return async_wrapper if asyncio.iscoroutinefunction(fn) else wrapper
+
+
+def _install_timers(totals: dict[str, float]):
+    """Wrap every stage of STAGES with a timer; returns a function that puts the originals back."""
+    import importlib
+
+    originals = []
+    for module_name, path, label in STAGES:
+        owner = importlib.import_module(module_name)
+        *outer, attr = path.split(".")
+        for name in outer:
+            owner = getattr(owner, name)
+        originals.append((owner, attr, getattr(owner, attr)))
+        setattr(owner, attr, _timed(totals, label, getattr(owner, attr)))
+    return lambda: [setattr(owner, attr, fn) for owner, attr, fn in originals]
+
+
+async def _web_questions(app, asks: list[str], tag: str) -> None:
+    """Post `asks` to the web chat of `app` (in this loop), one member at a time."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    async with TestClient(TestServer(app)) as client:
+        for i, q in enumerate(asks):
+            resp = await client.post("/api/message", json={"text": q, "id": f"{tag}-{i}"})
+            body = await resp.json()
+            if resp.status != 200 or not body.get("replies"):
+                raise RuntimeError(f"HTTP {resp.status}: {body}")
+
+
 def run_profile(n: int, data_dir: Path, qs: list[str]) -> None:
-    """Answer `n` questions in-process through the Assistant (as the web chat does) and print a profile."""
+    """Answer questions in-process through the web chat (aiohttp on loopback, every thread job run inline) and
+    print the CPU time of each stage per question, the SQL statements per question, then a cProfile of `n`."""
     os.environ.update(build_env(data_dir))
-    from bot.chat.types import ChatRef, Event
+    from sqlalchemy import event
+
+    from bot.channels.web.app import build_web_app
     from bot.services import build_services
 
     services = build_services()
-    assistant = services.assistant
-    ref = ChatRef("web", "bench", "bench", "网页用户")
-    for i, q in enumerate(WARM_UP):  # load the indexes and the model before measuring
-        assistant.handle(ref, Event("text", q, update_key=f"w{os.getpid()}-{i}"))
-    for label in ("first time (query vectors computed)", "asked again (query vectors remembered)"):
-        t0, w0 = time.process_time(), time.perf_counter()
-        for i, q in enumerate(qs):
-            assistant.handle(ref, Event("text", q, update_key=f"c{os.getpid()}-{label[:5]}-{i}"))
-        cpu, wall = time.process_time() - t0, time.perf_counter() - w0
-        print(
-            f"in-process, {len(qs)} questions {label}: CPU {1000 * cpu / len(qs):.2f} ms/question (all threads), "
-            f"wall {1000 * wall / len(qs):.2f} ms"
-        )
-    profile = cProfile.Profile()
-    profile.enable()
-    for i in range(n):
-        assistant.handle(ref, Event("text", qs[i % len(qs)], update_key=f"p{os.getpid()}-{i}"))
-    profile.disable()
-    pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
-        os.environ.get("BENCH_FILTER", ""), 30
+    totals: dict[str, float] = {}
+    restore = _install_timers(totals)
+    statements = [0]
+    event.listen(
+        services.db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1)
     )
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_default_executor(_Inline())
+        app = build_web_app(services)
+        tag = f"p{os.getpid()}"
+        await _web_questions(app, WARM_UP, f"{tag}-w")  # load the indexes and the model before measuring
+        for label in ("first time (query vectors computed)", "asked again (query vectors remembered)"):
+            totals.clear()
+            statements[0] = 0
+            t0, w0 = time.thread_time(), time.perf_counter()
+            await _web_questions(app, qs, f"{tag}-{label[:5]}")
+            cpu, wall = time.thread_time() - t0, time.perf_counter() - w0
+            print(
+                f"in-process web chat, {len(qs)} questions {label}: CPU {1000 * cpu / len(qs):.2f} ms/question "
+                f"(this thread: server and client), wall {1000 * wall / len(qs):.2f} ms, "
+                f"{statements[0] / len(qs):.1f} SQL statements/question"
+            )
+            for _module, _path, stage in STAGES:
+                print(f"  {1000 * totals.get(stage, 0.0) / len(qs):7.2f} ms  {stage}")
+        restore()  # the profile below sees the code as it runs (a new app: its routes are the unwrapped handlers)
+        app = build_web_app(services)
+        profile = cProfile.Profile()
+        asks = [qs[i % len(qs)] for i in range(n)]
+        profile.enable()
+        await _web_questions(app, asks, f"{tag}-prof")
+        profile.disable()
+        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+            os.environ.get("BENCH_FILTER", ""), 40
+        )
+
+    asyncio.run(main())
 
 
 def main() -> None:

@@ -43,7 +43,8 @@ class Services:
         """The office's official answers (办公室答复), consulted before retrieval by the answerer."""
         from bot.answering.official import OfficialAnswers
 
-        return OfficialAnswers(lambda: self.db, lambda: self.knowledge)
+        # changes by staff (here or on another replica) are seen within a second, as a new index version is
+        return OfficialAnswers(lambda: self.db, lambda: self.knowledge, recheck_s=1.0)
 
     @cached_property
     def db(self):  # -> bot.storage.Database

@@ -64,6 +64,7 @@ def to_traditional(text: str) -> str:
 # Passage text -> its normalised form, as stored by the lexical index at ingest (registered when an index is
 # opened or extended). A pure cache: a text missing here is normalised afresh, so correctness never depends on it.
 _STORED: dict[str, str] = {}
+SCRIPT_CACHE = 256  # texts whose script counts are remembered (script_counts)
 
 
 def remember_normalized(pairs: Iterable[tuple[str, str]]) -> None:
@@ -88,15 +89,31 @@ def normalize(text: str) -> str:
     return stored if stored is not None else _normalize_now(text)
 
 
-def is_traditional(text: str) -> bool:
-    """True when the text is written in Traditional characters (more chars change under t2s than s2t)."""
+@lru_cache(maxsize=SCRIPT_CACHE)
+def script_counts(text: str) -> tuple[int, int]:
+    """(Traditional-only, Simplified-only) Han characters of a text: how many change under t2s, and under s2t.
+
+    Remembered for the last SCRIPT_CACHE texts: one message is asked its script several times while it is
+    handled (the member's script, the answer's, a follow-up check), each a pair of OpenCC conversions."""
     han = "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
     if not han:
-        return False
+        return 0, 0
     changed_t2s = sum(a != b for a, b in zip(han, to_simplified(han), strict=False))
-    if not changed_t2s:  # nothing Traditional: no need for s2t (whose 1 MB dictionary costs ~0.1 s to load)
-        return False
     changed_s2t = sum(a != b for a, b in zip(han, to_traditional(han), strict=False))
+    return changed_t2s, changed_s2t
+
+
+@lru_cache(maxsize=SCRIPT_CACHE)
+def is_traditional(text: str) -> bool:
+    """True when the text is written in Traditional characters (more chars change under t2s than s2t).
+
+    Remembered for the last SCRIPT_CACHE texts, like script_counts."""
+    han = "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
+    if (
+        not han or to_simplified(han) == han
+    ):  # nothing Traditional: s2t (a 1 MB dictionary, ~0.1 s) is not needed
+        return False
+    changed_t2s, changed_s2t = script_counts(text)
     return changed_t2s >= changed_s2t
 
 

@@ -74,3 +74,24 @@ def test_an_older_format_is_rebuilt_from_the_stored_chunks(index, tmp_path):
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     reopened = LexicalIndex.open(tmp_path / "lex")
     assert reopened.search("微建议有多少字？", 1)[0][0] == "a:00000:x"
+
+
+def test_present_terms_are_the_chunks_own_analysis_read_from_the_postings(index, tmp_path):
+    from bot.knowledge.analysis import analyze_chunk, query_terms
+
+    reopened = LexicalIndex.open(tmp_path / "lex")  # postings from disk, no analysis
+    asked = query_terms("委员提交微建议要多少字？社情民意多久编审，向主席请示") | {
+        "没有的词": 1.0,
+        "§量子": 0.5,
+    }
+    for idx in (index, reopened):
+        for c in CHUNKS:
+            own = set(analyze_chunk(c.title, c.section, c.text))
+            present = idx.present_terms(c.chunk_id, asked)
+            assert present == own & set(asked)
+        assert idx.present_terms("a:00009:x", asked) is None
+    assert index.present_terms("a:00000:x", asked) >= {"微建议", "§建议"}
+    assert "微建议" not in index.present_terms("a:00001:x", asked)
+    added = chunk("c", 0, "量子通信试点由主席请示后开展。")
+    index.add([added])  # postings rebuilt before reading them
+    assert {"§量子", "主席"} <= index.present_terms(added.chunk_id, asked)

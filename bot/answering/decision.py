@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from bot.knowledge.analysis import BIGRAM_PREFIX, analyze
 from bot.knowledge.retrieval import answer_type_bonus, asked_answer_types
@@ -42,11 +44,14 @@ def signals(
     penalty: float,
     passage,
     cosines: dict[str, float] | None = None,
+    present_terms: Callable[[Any, Iterable[str]], set[str] | None] | None = None,
 ) -> dict:
     """The decision's inputs for the best passage (None when there is none); terms are the question's own terms.
 
     With the dense candidates' cosines, two more: the best passage's cosine (the lowest candidate's when it is not
-    among them) and its margin over the candidates' mean.
+    among them) and its margin over the candidates' mean. `present_terms(passage, terms)`: which of the terms the
+    passage's title, section path and text have, as the index stored them at ingest (None: not known there, and
+    they are analysed here, as `analyze_chunk` does).
     """
     dense = {}
     if cosines:
@@ -55,7 +60,9 @@ def signals(
         dense = {"dense_top": top, "dense_margin": top - sum(cosines.values()) / len(cosines)}
     if passage is None:
         return dict.fromkeys(FEATURES, 0.0) | {"evidence": 0.0} | dense
-    present = set(analyze(f"{passage.title}\n{passage.section}\n{passage.text}"))
+    present = present_terms(passage, terms) if present_terms is not None else None
+    if present is None:
+        present = set(analyze(f"{passage.title}\n{passage.section}\n{passage.text}"))
     words = {t: max(idf(t), 0.1) for t in terms if not t.startswith(BIGRAM_PREFIX)}
     grams = [t for t in terms if t.startswith(BIGRAM_PREFIX)]
     coverage = sum(w for t, w in words.items() if t in present) / sum(words.values()) if words else 0.0

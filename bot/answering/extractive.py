@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.answering.decision import Decision, decide, signals
 from bot.answering.intake import classify, searchable
 from bot.answering.types import Answer, Citation, Passage
-from bot.knowledge.analysis import analyze
+from bot.knowledge.analysis import term_set
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.chunking import sentence_spans
 from bot.knowledge.retrieval import answer_type_bonus, asked_thing, asked_unit, has_thing, has_unit_answer
@@ -109,6 +109,7 @@ class ExtractiveAnswerer:
             result.penalty,
             top,
             result.cosines,
+            self._present_terms,
         )
         if result.article and top is not None:
             return Decision(True, 1.0, values, f"问题指明了{result.article}")
@@ -123,6 +124,17 @@ class ExtractiveAnswerer:
         if thing is not None and not any(has_thing(thing, p.text) for p in result.passages[:UNIT_PASSAGES]):
             return Decision(False, 0.0, values | {"thing_miss": 1.0}, f"文档中没有问题所问的{thing}")
         return decide(values, threshold=self.settings.decline_confidence)
+
+    def _present_terms(self, passage: Passage, terms) -> set[str] | None:
+        """Which of `terms` the passage's chunk has, from the index's postings (None: not that chunk's text)."""
+        lexical = self.knowledge.lexical
+        chunk = lexical.get(passage.chunk_id)
+        same = chunk is not None and (chunk.title, chunk.section, chunk.text) == (
+            passage.title,
+            passage.section,
+            passage.text,
+        )
+        return lexical.present_terms(passage.chunk_id, terms) if same else None
 
     def _from_ocr(self, chunk_id: str) -> bool:
         chunk = self.knowledge.chunk(chunk_id)
@@ -149,7 +161,7 @@ class ExtractiveAnswerer:
         """How well each sentence matches the question (idf-weighted terms, plus the answer-type bonus)."""
         scores = []
         for sentence in sentences:
-            present = set(analyze(sentence))
+            present = term_set(sentence)
             score = sum(w * self.knowledge.lexical.idf(t) for t, w in terms.items() if t in present)
             scores.append(score + answer_type_bonus(question, sentence) * max(score, 1.0) * 0.5)
         return scores

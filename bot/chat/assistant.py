@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,18 @@ from bot.textnorm import is_traditional
 log = logging.getLogger(__name__)
 QUESTION_MAX = 1000  # characters of a question; a longer one is refused with its real length, never cut
 kinds.register(answers.TYPE_KEY, answers.FLOW_KIND)  # a campaign answer starts by picking the campaign
+
+
+class Ledger(Protocol):
+    """A channel's own record of one event, written in the event's transaction (e.g. the web chat's messages)."""
+
+    def claim(self, s: Session) -> bool:
+        """Record the event; False when it was recorded before (a replay: nothing more is written)."""
+        ...
+
+    def store(self, s: Session, replies: list[Reply]) -> None:
+        """Record the replies to the event claimed in this transaction."""
+        ...
 
 
 class Assistant:
@@ -46,36 +59,49 @@ class Assistant:
         self.rules_dir = rules_dir  # yearly scoring rule tables, for /record
         self.similar = similar  # SimilarFinder: offers to support a close existing item before submitting
 
-    def handle(self, ref: ChatRef, event: Event) -> list[Reply]:
-        """Process one event in one transaction; a repeated update_key returns no replies."""
+    def handle(self, ref: ChatRef, event: Event, ledger: Ledger | None = None) -> list[Reply]:
+        """Process one event in one write transaction; a repeated update_key returns no replies.
+
+        `ledger`: the channel's own record of the event, kept in that same transaction (the web chat's stored
+        messages): claimed first — when its claim fails the event was handled before and [] is returned, with
+        nothing written — and given the replies before the commit."""
         # A question is answered before the write transaction opens: answering may take seconds (an LLM), and
         # SQLite would otherwise hold its write lock, and stall every other chat, for all that time.
         ahead = self._answer_ahead(ref, event) if event.kind == "text" else None
         with self.db.session() as s:
-            if event.update_key and not self._claim(s, ref.channel, event.update_key):
-                log.info("duplicate update %s/%s ignored", ref.channel, event.update_key)
+            if ledger is not None and not ledger.claim(s):
                 return []
-            ident = identity_for(s, ref.channel, ref.user_id, ref.chat_id, ref.display_name)
-            # the member's script: their recent messages decide; every text below follows it (bot.chat.script)
-            traditional = (
-                script.remember(ident, event.text) if event.kind == "text" else script.traditional_of(ident)
-            )
-            with script.speaking(traditional):
-                state = flow.load(s, ref)
-                # a leave reason awaited (bot/activities); any other event ends the wait
-                if state is not None and state.flow == "activity_leave":
-                    from bot.activities import chat as activity_chat
+            replies = self._handle_in(s, ref, event, ahead)
+            if ledger is not None:
+                ledger.store(s, replies)
+            return replies
 
-                    if event.kind == "text" and not self._idle(state):
-                        return activity_chat.on_text(s, ident, state, event.text)
-                    s.delete(state)
-                    s.flush()
-                    state = None
-                notice: list[Reply] = []
-                if self._idle(state):
-                    state.paused = True
-                    notice = [self._resume_offer(state)]
-                return self._dispatch(s, ident, ref, state, event, ahead) + notice
+    def _handle_in(self, s: Session, ref: ChatRef, event: Event, ahead: Answer | None) -> list[Reply]:
+        """`handle` inside its transaction."""
+        if event.update_key and not self._claim(s, ref.channel, event.update_key):
+            log.info("duplicate update %s/%s ignored", ref.channel, event.update_key)
+            return []
+        ident = identity_for(s, ref.channel, ref.user_id, ref.chat_id, ref.display_name)
+        # the member's script: their recent messages decide; every text below follows it (bot.chat.script)
+        traditional = (
+            script.remember(ident, event.text) if event.kind == "text" else script.traditional_of(ident)
+        )
+        with script.speaking(traditional):
+            state = flow.load(s, ref)
+            # a leave reason awaited (bot/activities); any other event ends the wait
+            if state is not None and state.flow == "activity_leave":
+                from bot.activities import chat as activity_chat
+
+                if event.kind == "text" and not self._idle(state):
+                    return activity_chat.on_text(s, ident, state, event.text)
+                s.delete(state)
+                s.flush()
+                state = None
+            notice: list[Reply] = []
+            if self._idle(state):
+                state.paused = True
+                notice = [self._resume_offer(state)]
+            return self._dispatch(s, ident, ref, state, event, ahead) + notice
 
     def _idle(self, state: FlowState | None) -> bool:
         return state is not None and not state.paused and utcnow() - state.updated_at > self.idle

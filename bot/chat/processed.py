@@ -12,16 +12,21 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.periodic import run_every
 from bot.storage import Database
+from bot.storage.insert_once import insert_once
 from bot.storage.models import ProcessedUpdate, utcnow
 
 log = logging.getLogger(__name__)
 KEEP = timedelta(days=7)
+_SEEN = select(ProcessedUpdate.update_key).where(  # built once: `seen` runs at every message
+    ProcessedUpdate.channel == bindparam("channel"),
+    ProcessedUpdate.update_key == bindparam("key"),
+    ProcessedUpdate.processed_at >= bindparam("cutoff"),
+)
 PRUNE_INTERVAL_S = 3600.0
 
 
@@ -32,32 +37,18 @@ def telegram_key(token: str, update_id: int) -> str:
 
 def seen(s: Session, channel: str, key: str, keep: timedelta = KEEP) -> bool:
     """True if the key was processed within `keep` (an older key no longer counts)."""
-    cutoff = utcnow() - keep
-    return (
-        s.scalar(
-            select(ProcessedUpdate.update_key).where(
-                ProcessedUpdate.channel == channel,
-                ProcessedUpdate.update_key == key,
-                ProcessedUpdate.processed_at >= cutoff,
-            )
-        )
-        is not None
-    )
+    return s.scalar(_SEEN, {"channel": channel, "key": key, "cutoff": utcnow() - keep}) is not None
 
 
 def claim(s: Session, channel: str, key: str, keep: timedelta = KEEP) -> bool:
     """Mark the key processed in the session's transaction; False if it was already processed within `keep`.
 
     An expired key that pruning has not removed yet is taken over (its time refreshed), so a restarted id
-    sequence is answered even between two runs of the pruning job. Concurrent claims: one wins (primary key, and
-    the conditional UPDATE matches one row once).
+    sequence is answered even between two runs of the pruning job. Concurrent claims: one wins (primary key: one
+    INSERT … ON CONFLICT DO NOTHING inserts; and the conditional UPDATE matches one row once).
     """
-    try:
-        with s.begin_nested():
-            s.add(ProcessedUpdate(channel=channel, update_key=key))
+    if insert_once(s, ProcessedUpdate, channel=channel, update_key=key):
         return True
-    except IntegrityError:
-        pass
     now = utcnow()
     taken = s.execute(
         update(ProcessedUpdate)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.answering.types import Answer
@@ -13,13 +13,17 @@ from bot.chat.types import Button, ChatRef, Reply
 from bot.storage.models import ChatIdentity, QALog, QASource, utcnow
 from bot.textnorm import to_traditional_display
 
+_LOG = insert(QALog).returning(QALog.id)
+_SOURCES = insert(QASource)
 MAX_PASSAGE_BUTTONS = 5
 NO_OFFERS = ("greeting", "thanks", "empty")  # declined answers that are not a question left open: no offers
 
 
 def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answer) -> QALog:
-    """Store the question, the answer and what it cites."""
-    row = QALog(
+    """Store the question, the answer and what it cites (the documents in qa_sources); the row as stored, with its
+    id (a plain object: not attached to the session). Two Core statements: the ORM's unit of work adds nothing for
+    rows written once and never changed in this transaction."""
+    values = dict(
         identity_id=ident.id,
         channel=ref.channel,
         chat_id=ref.chat_id,
@@ -41,12 +45,14 @@ def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answ
         ms=float(answer.ms or 0.0),
         decision=answer.decision,
         official_id=answer.meta.get("official_id"),
+        created_at=utcnow(),
     )
-    session.add(row)
-    session.flush()
-    for doc in dict.fromkeys(c.doc for c in answer.citations if c.doc):
-        session.add(QASource(qa_id=row.id, doc_id=doc[:200]))
-    return row
+    connection = session.connection()
+    qa_id = connection.execute(_LOG, values).scalar_one()
+    docs = dict.fromkeys(c.doc[:200] for c in answer.citations if c.doc)
+    if docs:
+        connection.execute(_SOURCES, [{"qa_id": qa_id, "doc_id": doc} for doc in docs])
+    return QALog(id=qa_id, **values)
 
 
 def render_answer(answer: Answer, qa_id: int) -> Reply:

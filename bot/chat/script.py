@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from sqlalchemy.orm import Session
 
 from bot.storage.models import ChatIdentity
-from bot.textnorm import to_simplified, to_traditional
+from bot.textnorm import script_counts
 
 RECENT = 5  # verdicts kept per chat
 _CURRENT: ContextVar[bool] = ContextVar("lvzhi_member_traditional", default=False)
@@ -25,11 +25,7 @@ _CURRENT: ContextVar[bool] = ContextVar("lvzhi_member_traditional", default=Fals
 def verdict(text: str) -> str | None:
     """'t' when the text has more Traditional-only than Simplified-only Han characters, 's' for the reverse,
     None when it has none of either (or as many of each): a message like 「提案」 or 「OK」 decides nothing."""
-    han = "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
-    if not han:
-        return None
-    traditional_only = sum(a != b for a, b in zip(han, to_simplified(han), strict=False))
-    simplified_only = sum(a != b for a, b in zip(han, to_traditional(han), strict=False))
+    traditional_only, simplified_only = script_counts(text)
     if traditional_only > simplified_only:
         return "t"
     if simplified_only > traditional_only:

@@ -18,6 +18,7 @@ BIGRAM_PREFIX = "§"  # keeps character bigrams apart from words of the same two
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
 _lock = threading.Lock()
+SENTENCE_CACHE = 4096  # texts whose term sets are kept (a sentence's set: ~30 terms, a few KB)
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +63,13 @@ def bigrams(text: str) -> list[str]:
 def analyze(text: str) -> list[str]:
     """Index terms of a text: words plus Han bigrams."""
     return words(text) + bigrams(text)
+
+
+@lru_cache(maxsize=SENTENCE_CACHE)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct index terms of a text (`analyze`), remembered for the SENTENCE_CACHE texts used last: the
+    sentences of the best passages are scored again whenever a question finds them."""
+    return frozenset(analyze(text))
 
 
 def analyze_chunk(title: str, section: str, text: str) -> list[str]:

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -51,6 +52,8 @@ class LexicalIndex:
         self._rows = np.zeros(0, dtype=np.int32)
         self._weights = np.zeros(0, dtype=np.float32)  # BM25 weight of each posting, without query weight
         self._idf = np.zeros(0, dtype=np.float32)
+        self._row_of: dict[str, int] = {}  # chunk id -> row, built from _ids when first needed
+        self._row_ids: list[str] | None = None  # the _ids list _row_of was built from
 
     # ----- persistence
     @classmethod
@@ -195,6 +198,28 @@ class LexicalIndex:
         """Inverse document frequency of a term (0 when no chunk has it)."""
         tid = self._vocab.get(term)
         return float(self._idf[tid]) if tid is not None and tid < len(self._idf) else 0.0
+
+    def present_terms(self, chunk_id: str, terms: Iterable[str]) -> set[str] | None:
+        """The terms among `terms` that a chunk's index terms include (its title, section path and text as
+        `analyze_chunk` cut them at ingest), read from the postings: no text analysis at question time. None for a
+        chunk that is not in the index."""
+        if self._dirty:
+            self._build()
+        if self._row_ids is not self._ids:
+            self._row_of, self._row_ids = {cid: i for i, cid in enumerate(self._ids)}, self._ids
+        row = self._row_of.get(chunk_id)
+        if row is None:
+            return None
+        present = set()
+        for term in terms:
+            tid = self._vocab.get(term)
+            if tid is None or tid + 1 >= len(self._indptr):
+                continue
+            lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
+            at = lo + int(np.searchsorted(self._rows[lo:hi], row))  # a term's rows are sorted (see _build)
+            if at < hi and self._rows[at] == row:
+                present.add(term)
+        return present
 
     def search_terms(self, terms: dict[str, float], k: int) -> list[tuple[str, float]]:
         """BM25 over weighted query terms."""

@@ -6,13 +6,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from bot.members.credit import credit_guest_items
 from bot.members.roster import RosterRow
 from bot.storage.models import ChatIdentity, Invitation, Member, utcnow
 
+_IDENTITY = select(ChatIdentity).where(  # built once: read at every message
+    ChatIdentity.channel == bindparam("channel"), ChatIdentity.external_id == bindparam("external")
+)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I
 
 
@@ -76,9 +79,7 @@ def identity_for(
     session: Session, channel: str, external_id: str, chat_id: str, display_name: str = ""
 ) -> ChatIdentity:
     """The chat identity of a user on a channel, created on first contact."""
-    ident = session.scalars(
-        select(ChatIdentity).where(ChatIdentity.channel == channel, ChatIdentity.external_id == external_id)
-    ).first()
+    ident = session.scalars(_IDENTITY, {"channel": channel, "external": external_id}).first()
     if ident is None:
         ident = ChatIdentity(
             channel=channel, external_id=external_id, chat_id=chat_id, display_name=display_name

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.chat.types import Button, ChatRef, Reply
@@ -29,6 +29,10 @@ PROMPTED = {
     "assign": "ask_assign",
     "reply": "ask_reply",
 }
+
+_PROMPT = select(StaffPrompt).where(  # built once: looked up at every text a member sends
+    StaffPrompt.channel == bindparam("channel"), StaffPrompt.user_id == bindparam("user")
+)
 
 
 class StaffDesk:
@@ -108,10 +112,7 @@ class StaffDesk:
         return [Reply(done), self.item_reply(s, review.load(s, prompt.receipt_no))]
 
     def _prompt(self, s: Session, ref: ChatRef) -> StaffPrompt | None:
-        stmt = select(StaffPrompt).where(
-            StaffPrompt.channel == ref.channel, StaffPrompt.user_id == ref.user_id
-        )
-        return s.scalar(stmt)
+        return s.scalar(_PROMPT, {"channel": ref.channel, "user": ref.user_id})
 
     def _cancel(self, s: Session, ref: ChatRef) -> list[Reply] | None:
         if self._prompt(s, ref) is None:

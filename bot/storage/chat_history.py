@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from functools import lru_cache
+
+from sqlalchemy import Delete, Select, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from bot.answering.followup import Turn
@@ -12,32 +14,40 @@ from bot.storage.models.chat_turns import ChatTurn
 ANSWER_CHARS = 500  # enough of an answer to resolve a follow-up; the full answer is in qa_log
 
 
+# Built once per limit: a statement built at every call costs more CPU than running it (read at every question).
+_MINE = (ChatTurn.channel == bindparam("channel"), ChatTurn.chat_id == bindparam("chat"))
+
+
+_ADD = insert(ChatTurn).values(
+    channel=bindparam("channel"), chat_id=bindparam("chat"), question=bindparam("question"),
+    standalone=bindparam("standalone"), answer=bindparam("answer"),
+)  # fmt: skip
+
+
+@lru_cache(maxsize=8)
+def _recent(limit: int) -> Select:
+    return select(ChatTurn).where(*_MINE).order_by(ChatTurn.id.desc()).limit(limit)
+
+
+@lru_cache(maxsize=8)
+def _beyond(limit: int) -> Delete:
+    keep = select(ChatTurn.id).where(*_MINE).order_by(ChatTurn.id.desc()).limit(limit)
+    return delete(ChatTurn).where(*_MINE, ChatTurn.id.not_in(keep.scalar_subquery()))
+
+
 def recent_turns(session: Session, channel: str, chat_id: str | int, limit: int) -> list[Turn]:
     """The last `limit` turns of a chat, oldest first."""
-    rows = session.scalars(
-        select(ChatTurn)
-        .where(ChatTurn.channel == channel, ChatTurn.chat_id == str(chat_id))
-        .order_by(ChatTurn.id.desc())
-        .limit(max(1, limit))
-    ).all()
+    rows = session.scalars(_recent(max(1, limit)), {"channel": channel, "chat": str(chat_id)}).all()
     return [Turn(question=r.question, answer=r.answer, standalone=r.standalone) for r in reversed(rows)]
 
 
 def add_turn(session: Session, channel: str, chat_id: str | int, turn: Turn, limit: int) -> None:
     """Store a turn and drop the chat's turns beyond the limit."""
-    session.add(
-        ChatTurn(
-            channel=channel,
-            chat_id=str(chat_id),
-            question=turn.question,
-            standalone=turn.standalone if turn.standalone != turn.question else "",
-            answer=turn.answer[:ANSWER_CHARS],
-        )
-    )
-    session.flush()
-    mine = (ChatTurn.channel == channel, ChatTurn.chat_id == str(chat_id))
-    keep = select(ChatTurn.id).where(*mine).order_by(ChatTurn.id.desc()).limit(max(1, limit))
-    session.execute(delete(ChatTurn).where(*mine, ChatTurn.id.not_in(keep.scalar_subquery())))
+    standalone = turn.standalone if turn.standalone != turn.question else ""
+    values = {"channel": channel, "chat": str(chat_id), "question": turn.question, "standalone": standalone}
+    session.connection().execute(_ADD, values | {"answer": turn.answer[:ANSWER_CHARS]})  # Core: no ORM layer
+    # Core too: the ORM's DELETE would first look for the doomed rows among the session's objects
+    session.connection().execute(_beyond(max(1, limit)), {"channel": channel, "chat": str(chat_id)})
 
 
 class ChatHistory:

@@ -38,6 +38,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "lvzhi_web"
 FLOOD = web.AppKey("flood", FloodLimiter)
 FLOOD_ADDR = web.AppKey("flood_addr", FloodLimiter)
+IN_FLIGHT = web.AppKey("in_flight", set)  # (chat, client key) of the requests being answered by this process
 END_SESSIONS = "/logout"  # the chat command that ends every web session of the member
 UPDATE_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 NOTES_PER_POLL = 20
@@ -196,33 +197,38 @@ def _flooded(request: web.Request) -> web.Response | None:
 async def _converse(
     request: web.Request, opened, ref: ChatRef, event: Event, shown_html: str, aside: bool
 ) -> tuple[list[Reply], str | None]:
-    """Record the member's message, run the Assistant once per client key, store its replies; a replayed key gets
-    the stored replies of the first request (waiting for them while it is still being answered).
+    """Run the Assistant once per client key, the member's message and its replies stored in the Assistant's one
+    write transaction (history.Exchange); a replayed key gets the stored replies of the first request (waiting for
+    them while it is still being answered).
 
     Returns the replies and a new cookie token when the event changed the chat's binding (else None)."""
     db, key = _db(request), event.update_key
-
-    def begin() -> bool:
-        with db.session() as s:
-            return history.begin(s, ref.chat_id, key, shown_html, aside)
-
-    if not await asyncio.to_thread(begin):
+    flight = (ref.chat_id, key)
+    if key is not None and flight in request.app[IN_FLIGHT]:  # the first request is being answered here
         return await _replayed(request, ref.chat_id, key), None
+    exchange = history.Exchange(ref.chat_id, key, shown_html, aside)
     if (
         key is not None
     ):  # the Assistant's processed keys are per channel: one chat's key never shadows another's
         event = dataclasses.replace(event, update_key=f"{ref.chat_id[:16]}:{key}")
+        request.app[IN_FLIGHT].add(flight)
     try:
-        replies = await asyncio.to_thread(request.app[SERVICES].assistant.handle, ref, event)
+        replies = await asyncio.to_thread(request.app[SERVICES].assistant.handle, ref, event, exchange)
     except Exception:
         log.exception("web chat error (chat %s, %s %s)", ref.chat_id[:8], event.kind, clean(event.text, 80))
         replies = [Reply(say("apology"))]
+        exchange = history.Exchange(ref.chat_id, key, shown_html, aside)
 
-    def finish() -> None:
-        with db.session() as s:
-            history.finish(s, ref.chat_id, key, replies, aside)
+        def apologise() -> None:
+            with db.session() as s:
+                if exchange.claim(s):
+                    exchange.store(s, replies)
 
-    await asyncio.to_thread(finish)
+        await asyncio.to_thread(apologise)
+    finally:
+        request.app[IN_FLIGHT].discard(flight)
+    if exchange.replayed:  # another request (another replica, say) answered this key first
+        return await _replayed(request, ref.chat_id, key), None
     token = None
     if event.kind == "command":  # /start CODE may have bound the chat: a new token for the member
         rotated = await asyncio.to_thread(_refresh, request, opened.session_id)
@@ -455,6 +461,7 @@ def build_web_app(services) -> web.Application:
     app[SERVICES] = services
     app[FLOOD] = services.flood_limiter("web:", settings.flood_max_events)  # shared by replicas on PostgreSQL
     app[FLOOD_ADDR] = services.flood_limiter("addr:", settings.flood_max_per_address)
+    app[IN_FLIGHT] = set()
     app.router.add_get("/", index)
     app.router.add_post("/api/message", message)
     app.router.add_post("/api/press", press)

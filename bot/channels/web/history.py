@@ -1,22 +1,23 @@
 """The web chat's conversation kept on the server (table web_messages): what a reload shows again, and the replies a
 retried request gets back instead of a second answer.
 
-A request with a client-made key first records the member's message under that key (`begin`); only the request
-that recorded it runs the Assistant and stores its replies (`finish`); a replay of the key waits for those replies
-(`replies_of`) and returns them. Sync functions on a SQLAlchemy Session (call them from a thread).
+A request with a client-made key records the member's message under that key and its replies in the Assistant's
+one write transaction (`Exchange`, the Assistant's ledger); the request whose transaction recorded it answers, a
+replay of the key gets those replies (`replies_of`) instead. Sync functions on a SQLAlchemy Session (call them from a thread).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from bot.chat.types import Button, Reply
+from bot.storage.insert_once import insert_once
 from bot.storage.models import QALog, WebMessage, WebSession, utcnow
 
+_ADD = insert(WebMessage)  # the replies, one executemany
 PAGE = 30  # messages per history page
 SHOWN = ("me", "bot")  # roles listed in the history; "aside" rows (passages, votes) are only kept for replays
 
@@ -32,40 +33,43 @@ class Shown:
     meta: dict
 
 
-def begin(s: Session, chat_id: str, key: str | None, html: str, aside: bool = False) -> bool:
-    """Record the member's message (escaped `html`) under `key`; False when the key was already recorded (a replay).
+@dataclass
+class Exchange:
+    """One request's message and replies, kept in the Assistant's write transaction (a bot.chat.assistant.Ledger).
 
+    `claim` records the member's message (escaped `html`) under the client key; when the key was recorded before it
+    writes nothing and `replayed` turns True. `store` adds the replies (seq 1..n). The message is written already
+    marked answered: its replies come in the same transaction, so nobody ever sees it without them.
     `aside`: the exchange is not listed in the history (a passage opened or a vote), only kept for replays."""
-    row = WebMessage(chat_id=chat_id, update_key=key, seq=0, role="aside" if aside else "me", html=html)
-    try:
-        with s.begin_nested():
-            s.add(row)
-        return True
-    except IntegrityError:
-        return False
 
+    chat_id: str
+    key: str | None
+    html: str
+    aside: bool = False
+    replayed: bool = False
 
-def finish(s: Session, chat_id: str, key: str | None, replies: list[Reply], aside: bool = False) -> None:
-    """Store the replies to the message recorded by `begin` (seq 1..n) and mark it answered.
+    def claim(self, s: Session) -> bool:
+        """Record the member's message; False (and `replayed`) when its key was recorded before."""
+        role = "aside" if self.aside else "me"
+        values = dict(chat_id=self.chat_id, update_key=self.key, seq=0, role=role, html=self.html)
+        self.replayed = not insert_once(s, WebMessage, **values, answered_at=utcnow())
+        return not self.replayed
 
-    Replies with only a toast are kept for replays too (a toast is not listed in the history)."""
-    for n, r in enumerate(replies, 1):
-        rows = [[{"label": b.label, "data": b.data} for b in row] for row in r.buttons]
-        meta = {**r.meta, **({"toast": r.toast} if r.toast else {})}
-        role = "bot" if r.html and not aside else "aside"
-        s.add(
-            WebMessage(
-                chat_id=chat_id, update_key=key, seq=n, role=role, html=r.html, buttons=rows, meta=meta
-            )
-        )
-    if key is not None:
-        first = s.scalar(
-            select(WebMessage).where(
-                WebMessage.chat_id == chat_id, WebMessage.update_key == key, WebMessage.seq == 0
-            )
-        )
-        if first is not None:
-            first.answered_at = utcnow()
+    def store(self, s: Session, replies: list[Reply]) -> None:
+        """Store the replies to the claimed message (seq 1..n), in one statement.
+
+        Replies with only a toast are kept for replays too (a toast is not listed in the history)."""
+        rows = []
+        for n, r in enumerate(replies, 1):
+            buttons = [[{"label": b.label, "data": b.data} for b in row] for row in r.buttons]
+            meta = {**r.meta, **({"toast": r.toast} if r.toast else {})}
+            role = "bot" if r.html and not self.aside else "aside"
+            rows.append(
+                dict(chat_id=self.chat_id, update_key=self.key, seq=n, role=role, html=r.html, buttons=buttons,
+                     meta=meta, created_at=utcnow())
+            )  # fmt: skip
+        if rows:
+            s.connection().execute(_ADD, rows)  # Core executemany: no ORM layer needed for plain rows
 
 
 def replies_of(s: Session, chat_id: str, key: str) -> list[Reply] | None:

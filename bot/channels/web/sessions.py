@@ -11,12 +11,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.channels.web.history import drop_history
 from bot.storage.models import ChatIdentity, Notification, WebSession, utcnow
 
+_FIND = (  # built once: read at every request
+    select(WebSession, ChatIdentity.member_id)
+    .outerjoin(
+        ChatIdentity, (ChatIdentity.channel == "web") & (ChatIdentity.external_id == WebSession.external_id)
+    )
+    .where(WebSession.token_hash == bindparam("hash"))
+)
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often per session
 
 
@@ -53,27 +60,29 @@ def _member_of(s: Session, external_id: str) -> int | None:
     )
 
 
-def find(s: Session, token: str, idle: timedelta) -> WebSession | None:
-    """The live session of a cookie token, or None (unknown, malformed or idle longer than `idle`)."""
+def find(s: Session, token: str, idle: timedelta) -> tuple[WebSession, int | None] | None:
+    """The live session of a cookie token and the member its chat is bound to now (None: a guest), in one
+    statement; None when the token is unknown, malformed or idle longer than `idle`."""
     if not token or len(token) > 100:
         return None
-    row = s.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
-    if row is None or utcnow() - row.last_seen_at > idle:
+    found = s.execute(_FIND, {"hash": token_hash(token)}).first()
+    if found is None or utcnow() - found[0].last_seen_at > idle:
         return None
-    return row
+    return found[0], found[1]
 
 
 def open_session(s: Session, token: str, idle: timedelta, create: bool = True) -> Opened | None:
     """The session of the cookie; a new one (new chat) when the token is unknown or idle (None if not `create`).
 
     A session whose chat was bound or unbound since its token was issued gets a new token (the old one ends)."""
-    row = find(s, token, idle)
-    if row is None:
+    found = find(s, token, idle)
+    if found is None:
         if not create:
             return None
         row, new = issue(s, None, None)
         return Opened(row.id, row.external_id, new)
-    if _member_of(s, row.external_id) != row.member_id:
+    row, member_id = found
+    if member_id != row.member_id:
         return rotate(s, row)
     if utcnow() - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = utcnow()
