@@ -37,8 +37,12 @@ class Assistant:
         similar=None,
         staff=None,
         office_contact: str = "",
+        knowledge=None,
     ) -> None:
         self.db = db
+        self.knowledge = (
+            knowledge  # a callable giving the knowledge base (查看整节), called lazily; None: none
+        )
         self.office_contact = office_contact  # LVZHI_OFFICE_CONTACT: given with 「联系工作人员」
         self.staff = staff  # bot.staff.chat.StaffDesk: /queue, /reg, st:/rt: buttons, staff prompts
         self.answerer = answerer
@@ -201,6 +205,9 @@ class Assistant:
                 return qa.show_passage(s, ident, args[0], args[1])
             if action == "t":
                 return qa.traditional_reading(s, ident, args[0], args[1])
+            if action == "w":
+                kb = self.knowledge() if self.knowledge is not None else None
+                return qa.whole_section(s, ident, args[0], args[1], kb)
             if action == "v":
                 return qa.vote(s, ident, args[0], args[1])
             question = qa.question_of(s, ident, args[0])
