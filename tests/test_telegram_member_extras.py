@@ -73,6 +73,13 @@ async def test_whole_section_is_the_documents_words_and_only_for_the_asker(harne
     stranger = SimMember(harness, 5102, "路人")
     toast = await stranger.press(f"q:w:{row.id}:1")
     assert [(c.method, c.params.get("text")) for c in toast] == [("answerCallbackQuery", "该按钮已失效")]
+    with database.session() as s:  # the passage's chunk is gone from the knowledge base (a document removed)
+        gone = s.get(QALog, row.id)
+        gone.citations = [{**gone.citations[0], "chunk_id": "docs/已删除.txt#0"}, *gone.citations[1:]]
+    toast = await member.press(f"q:w:{row.id}:1")
+    assert [(c.method, c.params.get("text")) for c in toast] == [
+        ("answerCallbackQuery", "这段条文已不在知识库中，无法显示整节。")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +216,25 @@ async def test_simplified_member_gets_no_menu_of_their_own(harness, database):
     await member.command("start")
     await member.text("联名提案的第一提案人负责什么？")
     assert _menus(harness, 5501) == [] and _menus(harness, 5501, "deleteMyCommands") == []
+
+
+async def test_traditional_staff_member_keeps_the_staff_commands(harness, database):
+    from bot.staff import accounts
+
+    with database.session() as s:
+        accounts.add(s, "admin", "xiaochen", "staff password", "staff", "陳幹部", "5601")
+    staff = SimMember(harness, 5601, "陳幹部")
+    await staff.text("聯名提案的第一提案人負責什麼？")
+    menus = _menus(harness, 5601)
+    assert len(menus) == 1
+    assert [(c["command"], c["description"]) for c in menus[0]["commands"]][-2:] == [
+        ("queue", "審查隊列（工作人員）"),
+        ("reg", "查條文原文（工作人員）"),
+    ]
+    await staff.text("联名提案的第一提案人负责什么？")  # Simplified again: their staff menu in Simplified
+    menus = _menus(harness, 5601)
+    assert len(menus) == 2 and _menus(harness, 5601, "deleteMyCommands") == []
+    assert [(c["command"], c["description"]) for c in menus[1]["commands"]][-2:] == [
+        ("queue", "审查队列（工作人员）"),
+        ("reg", "查条文原文（工作人员）"),
+    ]
