@@ -40,9 +40,8 @@ class Assistant:
         knowledge=None,
     ) -> None:
         self.db = db
-        self.knowledge = (
-            knowledge  # a callable giving the knowledge base (查看整节), called lazily; None: none
-        )
+        # a callable giving the knowledge base, called lazily (查看整节); None: no knowledge base
+        self.knowledge = knowledge
         self.office_contact = office_contact  # LVZHI_OFFICE_CONTACT: given with 「联系工作人员」
         self.staff = staff  # bot.staff.chat.StaffDesk: /queue, /reg, st:/rt: buttons, staff prompts
         self.answerer = answerer

@@ -153,8 +153,7 @@ def vote(session: Session, ident: ChatIdentity, qa_id: str, value: str) -> list[
     if row is None or value not in ("1", "-1"):
         return [Reply(toast=say("toast_expired"))]
     row.vote, row.voted_at = int(value), utcnow()
-    official = row.decision == "official" and not row.citations
-    rows = answer_buttons(row.id, 0 if official else len(row.citations), _answer_script(row), int(value))
+    rows = answer_buttons(row.id, len(row.citations or []), _answer_script(row), int(value))
     return [Reply(toast=say("toast_vote_up" if value == "1" else "toast_vote_down"), edit_buttons=rows)]
 
 

@@ -73,9 +73,8 @@ async def start(app: Application, receive: bool = True, send: bool = True) -> No
     await asyncio.to_thread(lambda: services.db)  # migrate before the first update
     app.bot_data["sender"] = Sender(app.bot, services.db, s.telegram_send_attempts, s.telegram_retry_base_s)
     await app.initialize()
-    menu = member_menu.menu(
-        traditional=False
-    )  # the global menu: Simplified (Traditional members get their own)
+    # the global menu: Simplified (Telegram cannot tell a Traditional reader; they get their own, member_menu)
+    menu = member_menu.menu(traditional=False)
     await app.bot_data["sender"].call(lambda: app.bot.set_my_commands(menu))
     from bot.channels.telegram.staff_menu import set_staff_menus
 
