@@ -68,6 +68,7 @@ class Services:
             similar=self.similar,
             staff=self.staff_desk,
             office_contact=self.settings.office_contact,
+            knowledge=lambda: self.knowledge,  # 查看整节 (bot/chat/section.py)
         )
 
     @cached_property

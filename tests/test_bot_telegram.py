@@ -91,7 +91,8 @@ async def test_question_cited_answer_passage_and_vote(harness, database):
     )
     calls = await m.press(f"q:v:{row.id}:-1")
     assert [(c.method, c.params.get("text")) for c in calls] == [
-        ("answerCallbackQuery", say("toast_vote_down"))
+        ("answerCallbackQuery", say("toast_vote_down")),
+        ("editMessageReplyMarkup", None),  # the answer's 👎 now marked (tests/test_telegram_member_extras.py)
     ]
     with database.session() as s:
         assert s.get(QALog, row.id).vote == -1

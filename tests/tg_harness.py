@@ -99,10 +99,16 @@ class SimMember:
         ent = [{"type": "bot_command", "offset": 0, "length": len(name) + 1}]
         return await self._go(self._message(text=text, entities=ent))
 
-    async def press(self, data: str) -> list[Call]:
-        """Press an inline button with this callback data."""
+    async def press(self, data: str, message_id: int = 1) -> list[Call]:
+        """Press an inline button with this callback data (on the bot's message `message_id`)."""
         bot = {"id": BOT_ID, "is_bot": True, "first_name": "履职助手"}
-        msg = {"message_id": 1, "date": int(time.time()), "chat": self.chat, "from": bot, "text": "…"}
+        msg = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": bot,
+            "text": "…",
+        }
         cq = {
             "id": str(next(self._cb)),
             "from": self.user,

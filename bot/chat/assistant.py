@@ -50,8 +50,11 @@ class Assistant:
         similar=None,
         staff=None,
         office_contact: str = "",
+        knowledge=None,
     ) -> None:
         self.db = db
+        # a callable giving the knowledge base, called lazily (查看整节); None: no knowledge base
+        self.knowledge = knowledge
         self.office_contact = office_contact  # LVZHI_OFFICE_CONTACT: given with 「联系工作人员」
         self.staff = staff  # bot.staff.chat.StaffDesk: /queue, /reg, st:/rt: buttons, staff prompts
         self.answerer = answerer
@@ -227,6 +230,9 @@ class Assistant:
                 return qa.show_passage(s, ident, args[0], args[1])
             if action == "t":
                 return qa.traditional_reading(s, ident, args[0], args[1])
+            if action == "w":
+                kb = self.knowledge() if self.knowledge is not None else None
+                return qa.whole_section(s, ident, args[0], args[1], kb)
             if action == "v":
                 return qa.vote(s, ident, args[0], args[1])
             question = qa.question_of(s, ident, args[0])

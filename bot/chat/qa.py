@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from bot.answering.types import Answer
 from bot.chat import script
 from bot.chat.models import FollowUp
+from bot.chat.section import whole_section_html
 from bot.chat.texts import esc, say
 from bot.chat.types import Button, ChatRef, Reply
 from bot.storage.models import ChatIdentity, QALog, QASource, utcnow
@@ -68,7 +69,7 @@ def render_answer(answer: Answer, qa_id: int) -> Reply:
     trad = answer.traditional if script.verdict(answer.question) else script.current()
     if answer.decision == "official" and not answer.citations:  # the office's own words: no sources to show
         text = say("answer_official", trad, answer=answer.text)
-        return Reply(text, [[Button("👍", f"q:v:{qa_id}:1"), Button("👎", f"q:v:{qa_id}:-1")]], meta=meta)
+        return Reply(text, answer_buttons(qa_id, 0, trad), meta=meta)
     if answer.declined or not answer.citations:
         text = say("answer_declined", trad, answer=answer.text)  # the answer's own decline, said once
         if answer.meta.get("mode") in NO_OFFERS:
@@ -82,12 +83,27 @@ def render_answer(answer: Answer, qa_id: int) -> Reply:
         say("answer_source", trad, n=i, label=c.label()) for i, c in enumerate(answer.citations, 1)
     )
     text = say("answer", trad, answer=answer.text, sources_html=sources)
-    shown = answer.citations[:MAX_PASSAGE_BUTTONS]
-    passage_buttons = [
-        Button(say("btn_passage", trad, n=i), f"q:p:{qa_id}:{i}") for i in range(1, len(shown) + 1)
-    ]
-    votes = [Button("👍", f"q:v:{qa_id}:1"), Button("👎", f"q:v:{qa_id}:-1")]
-    return Reply(text, [passage_buttons, votes], meta=meta)
+    return Reply(text, answer_buttons(qa_id, len(answer.citations), trad), meta=meta)
+
+
+def answer_buttons(qa_id: int, cited: int, traditional: bool, chosen: int = 0) -> list[list[Button]]:
+    """The button rows under an answer: 原文1…原文k for its first k ≤ MAX_PASSAGE_BUTTONS of `cited` passages
+    (no row when it cites none), then 👍/👎; chosen (1 or -1) marks the member's vote (0: none)."""
+    rows = []
+    if cited:
+        shown = range(1, min(cited, MAX_PASSAGE_BUTTONS) + 1)
+        rows.append([Button(say("btn_passage", traditional, n=i), f"q:p:{qa_id}:{i}") for i in shown])
+    up = say("qa_btn_vote_up_chosen", traditional) if chosen == 1 else "👍"
+    down = say("qa_btn_vote_down_chosen", traditional) if chosen == -1 else "👎"
+    rows.append([Button(up, f"q:v:{qa_id}:1"), Button(down, f"q:v:{qa_id}:-1")])
+    return rows
+
+
+def _answer_script(row: QALog) -> bool:
+    """The script render_answer used for an answer's own words: its question's when that shows one, else the
+    member's remembered one."""
+    found = script.verdict(row.question or "")
+    return found == "t" if found else script.current()
 
 
 def _own(session: Session, ident: ChatIdentity, qa_id: str) -> QALog | None:
@@ -105,7 +121,23 @@ def show_passage(session: Session, ident: ChatIdentity, qa_id: str, n: str) -> l
     rows = []
     if script.current() and to_traditional_display(c["text"]) != c["text"]:  # a reading aid, never the quote
         rows = [[Button(say("btn_traditional_reading"), f"q:t:{qa_id}:{n}")]]
+    if c.get("chunk_id"):  # 查看整节: the passage's whole section (whole_section)
+        rows.append([Button(say("qa_btn_whole_section"), f"q:w:{qa_id}:{n}")])
     return [Reply(text, rows)]
+
+
+def whole_section(session: Session, ident: ChatIdentity, qa_id: str, n: str, knowledge) -> list[Reply]:
+    """「查看整节」: the whole section around the n-th passage of one of this member's answers, in the document's
+    own words (bot.chat.section.whole_section_html, the same text the web chat shows), the heading in the
+    member's script. One reply of any length (a channel splits it at its message limit); a toast when the answer
+    is not the member's or the passage is no longer in `knowledge` (a KnowledgeBase, or None)."""
+    row = _own(session, ident, qa_id)
+    if row is None or not n.isdigit() or not 1 <= int(n) <= len(row.citations):
+        return [Reply(toast=say("toast_expired"))]
+    html = whole_section_html(knowledge, row.citations[int(n) - 1].get("chunk_id", ""), script.current())
+    if html is None:
+        return [Reply(toast=say("web_section_gone"))]
+    return [Reply(html)]
 
 
 def traditional_reading(session: Session, ident: ChatIdentity, qa_id: str, n: str) -> list[Reply]:
@@ -127,7 +159,8 @@ def vote(session: Session, ident: ChatIdentity, qa_id: str, value: str) -> list[
     if row is None or value not in ("1", "-1"):
         return [Reply(toast=say("toast_expired"))]
     row.vote, row.voted_at = int(value), utcnow()
-    return [Reply(toast=say("toast_vote_up" if value == "1" else "toast_vote_down"))]
+    rows = answer_buttons(row.id, len(row.citations or []), _answer_script(row), int(value))
+    return [Reply(toast=say("toast_vote_up" if value == "1" else "toast_vote_down"), edit_buttons=rows)]
 
 
 def contact_staff(session: Session, ident: ChatIdentity, qa_id: str, contact: str) -> list[Reply]:
@@ -157,6 +190,7 @@ def question_of(session: Session, ident: ChatIdentity, qa_id: str) -> str | None
 
 
 __all__ = [
+    "answer_buttons",
     "contact_staff",
     "esc",
     "log_answer",
@@ -165,4 +199,5 @@ __all__ = [
     "show_passage",
     "traditional_reading",
     "vote",
+    "whole_section",
 ]

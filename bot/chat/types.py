@@ -21,6 +21,9 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     toast: str = ""  # a short notice for a pressed button (Telegram: answerCallbackQuery)
     meta: dict = field(default_factory=dict)  # structured extras for channels, e.g. {"qa_id": 3}
+    # new button rows for the message whose button was pressed (e.g. a vote marked as chosen); None: leave them.
+    # A channel that cannot edit that message ignores it (the web chat shows a vote's state its own way).
+    edit_buttons: list[list[Button]] | None = None
 
 
 @dataclass(frozen=True)

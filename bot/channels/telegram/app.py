@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -19,14 +19,13 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.channels.telegram import handlers
+from bot.channels.telegram import handlers, member_menu
 from bot.channels.telegram.notifier import deliver_forever
 from bot.channels.telegram.sender import Sender
-from bot.chat.texts import say
 from bot.storage.leases import LeaderLock
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "suggest", "mine", "record", "activities", "cancel", "help")
+COMMANDS = member_menu.COMMANDS
 
 
 def build_application(
@@ -74,7 +73,8 @@ async def start(app: Application, receive: bool = True, send: bool = True) -> No
     await asyncio.to_thread(lambda: services.db)  # migrate before the first update
     app.bot_data["sender"] = Sender(app.bot, services.db, s.telegram_send_attempts, s.telegram_retry_base_s)
     await app.initialize()
-    menu = [BotCommand(c, say(f"cmd_{c}")) for c in COMMANDS]
+    # the global menu: Simplified (Telegram cannot tell a Traditional reader; they get their own, member_menu)
+    menu = member_menu.menu(traditional=False)
     await app.bot_data["sender"].call(lambda: app.bot.set_my_commands(menu))
     from bot.channels.telegram.staff_menu import set_staff_menus
 

@@ -12,7 +12,9 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.channels.flood import FloodLimiter
+from bot.channels.telegram import member_menu
 from bot.channels.telegram.sender import Sender
+from bot.channels.telegram.staff_menu import staff_chat_ids
 from bot.channels.telegram.streaming import reply_streaming, streams_answers
 from bot.chat import processed, script
 from bot.chat.texts import say
@@ -42,7 +44,8 @@ async def _run(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event)
     assistant = context.bot_data["services"].assistant
     replies = await asyncio.to_thread(assistant.handle, _ref(update), event)
     query = update.callback_query
-    await _sender(context).replies(update.effective_chat.id, replies, query.id if query else None)
+    pressed = query.message.message_id if query is not None and query.message is not None else None
+    await _sender(context).replies(update.effective_chat.id, replies, query.id if query else None, pressed)
 
 
 async def _script(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
@@ -85,11 +88,29 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     words = update.effective_message.text.split(maxsplit=1)
     arg = words[1].strip() if len(words) > 1 else ""  # the whole rest: /reg takes a question with spaces
     await _run(update, context, Event("command", name, arg, update_key=_key(update, context)))
+    if name == "start" and await _script(context, update.effective_chat.id):  # their own Traditional menu
+        await _menu(context, update.effective_chat.id, True)
+
+
+async def _menu(context: ContextTypes.DEFAULT_TYPE, chat_id: int, traditional: bool) -> None:
+    """Give the chat the command menu of its script (member_menu.follow_script; staff chats keep /queue, /reg)."""
+    staff = str(chat_id) in await asyncio.to_thread(staff_chat_ids, context.bot_data["services"])
+    await member_menu.follow_script(_sender(context), chat_id, traditional, staff)
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Plain text: a field of the current flow, or a question (shows 'typing' first)."""
-    await _sender(context).typing(update.effective_chat.id)
+    """Plain text: a field of the current flow, or a question (shows 'typing' first). When the text changes the
+    member's remembered script (bot.chat.script), the chat's command menu follows it."""
+    chat_id = update.effective_chat.id
+    await _sender(context).typing(chat_id)
+    decides = script.verdict(update.effective_message.text or "") is not None
+    before = await _script(context, chat_id) if decides else None
+    await _answer_text(update, context)
+    if decides and (after := await _script(context, chat_id)) != before:
+        await _menu(context, chat_id, after)
+
+
+async def _answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     event = Event("text", update.effective_message.text, update_key=_key(update, context))
     services = context.bot_data["services"]
     if streams_answers(services.settings):  # an LLM answer streams into one message, edited at a bounded rate

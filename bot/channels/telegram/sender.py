@@ -141,16 +141,26 @@ class Sender:
         )  # fmt: skip
         return "failed" if permanent else "queued"
 
-    async def replies(self, chat_id: int | str, replies: list[Reply], query_id: str | None = None) -> None:
+    async def replies(
+        self,
+        chat_id: int | str,
+        replies: list[Reply],
+        query_id: str | None = None,
+        pressed_message_id: int | None = None,
+    ) -> None:
         """Send the core's replies in order; a toast (or nothing) answers the pressed button once.
 
-        Once one reply could not be sent, the later ones are kept behind it in the outbox (order preserved).
+        A reply's edit_buttons replace the keyboard of the message whose button was pressed (pressed_message_id;
+        ignored without one). Once one reply could not be sent, the later ones are kept behind it in the outbox
+        (order preserved).
         """
         answered = False
         for n, reply in enumerate(replies):
             if reply.toast and query_id is not None and not answered:
                 await self.answer(query_id, reply.toast)
                 answered = True
+            if reply.edit_buttons is not None and pressed_message_id is not None:
+                await self.edit_buttons(chat_id, pressed_message_id, reply.edit_buttons)
             if not reply.html:
                 continue
             result = await self.deliver(chat_id, reply.html, reply.buttons)
@@ -212,6 +222,25 @@ class Sender:
             log.log(
                 logging.INFO if attempts == 1 else logging.WARNING, "edit in chat %s failed: %r", chat_id, exc
             )
+        return False
+
+    async def edit_buttons(self, chat_id: int | str, message_id: int, buttons: list[list[Button]]) -> bool:
+        """Replace a message's inline keyboard (editMessageReplyMarkup), with retries; True if it now shows
+        `buttons` ("not modified" counts), False (logged) when it failed for good (the message is too old, gone)."""
+        markup = keyboard(buttons)
+        try:
+            await self.call(
+                lambda: self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
+            )
+            return True
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return True
+            log.warning("editMessageReplyMarkup in chat %s failed: %r", chat_id, exc)
+        except TelegramError as exc:
+            log.warning("editMessageReplyMarkup in chat %s failed: %r", chat_id, exc)
         return False
 
     async def typing(self, chat_id: int | str) -> None:

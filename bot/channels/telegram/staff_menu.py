@@ -9,7 +9,8 @@ from sqlalchemy import select
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.chat.texts import say
+from bot.chat import script
+from bot.chat.texts import own, say
 from bot.staff.accounts import admin_ids
 from bot.staff.chat import COMMANDS as STAFF_COMMANDS
 from bot.staff.models import StaffAccount
@@ -27,11 +28,13 @@ def staff_chat_ids(services) -> list[str]:
 
 
 async def set_staff_menus(bot: Bot, services, member_commands: tuple[str, ...]) -> int:
-    """Give each staff chat the member menu plus the staff commands; the number of chats set."""
-    commands = [BotCommand(c, say(f"cmd_{c}")) for c in member_commands]
-    commands += [BotCommand(c, t(f"cmd_{c}")) for c in STAFF_COMMANDS]
+    """Give each staff chat the member menu plus the staff commands, in the chat's remembered script; the number
+    of chats set."""
     done = 0
     for chat_id in await asyncio.to_thread(staff_chat_ids, services):
+        trad = await asyncio.to_thread(script.of_chat, services.db, "telegram", chat_id)
+        commands = [BotCommand(c, say(f"cmd_{c}", trad)) for c in member_commands]
+        commands += [BotCommand(c, own(t(f"cmd_{c}"), trad)) for c in STAFF_COMMANDS]
         try:
             await bot.set_my_commands(commands, scope=BotCommandScopeChat(int(chat_id)))
             done += 1

@@ -348,7 +348,7 @@ async def section(request: web.Request) -> web.Response:
 
     {"html": the section chunk by chunk in the document's own words}; 404 (Chinese) for another chat's answer or a
     passage no longer in the knowledge base."""
-    from bot.staff import regs
+    from bot.chat.section import whole_section_html
     from bot.textnorm import is_traditional
 
     qa_id, n = positive_int(request.query.get("qa", "")), positive_int(request.query.get("n", ""))
@@ -369,14 +369,12 @@ async def section(request: web.Request) -> web.Response:
             )
 
     found = await asyncio.to_thread(run)
-    chunks = await asyncio.to_thread(regs.section, request.app[SERVICES].knowledge, found[0]) if found else []
-    if not chunks:
+    knowledge = request.app[SERVICES].knowledge
+    html = await asyncio.to_thread(whole_section_html, knowledge, found[0], found[1]) if found else None
+    if html is None:
         msg = html_lib.unescape(say("web_section_gone"))
         return web.json_response({"error": msg}, status=404)
-    trad = found[1]
-    head = say("web_section_header", trad, title=chunks[0].title, section=chunks[0].section.split(" > ")[0])
-    body = "\n".join(say("web_section_chunk", trad, section=c.section, text=c.text) for c in chunks)
-    return web.json_response({"html": head + "\n" + body})
+    return web.json_response({"html": html})  # the same words as Telegram's 查看整节 (bot/chat/section.py)
 
 
 def take_notes(s, chat_id: str, limit: int = NOTES_PER_POLL) -> list[tuple[str, list[list[Button]]]]:
