@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 from tg_harness import SimMember, all_data, sent
+from waiting import until
 
 from bot.campaigns.service import create as create_campaign
 from bot.channels.flood import FloodLimiter
@@ -217,13 +218,11 @@ async def test_status_change_notifies_member(harness, database):
     before = len(harness.api.calls)
     with database.session() as s:
         set_status(s, receipt, "审查")
-    import asyncio
 
-    for _ in range(100):
-        notes = [c for c in harness.api.calls[before:] if c.method == "sendMessage"]
-        if notes:
-            break
-        await asyncio.sleep(0.05)
+    notes = await until(
+        lambda: [c for c in harness.api.calls[before:] if c.method == "sendMessage"],
+        "the status notification",
+    )
     assert notes[0].params["chat_id"] == "701"
     assert (
         notes[0]

@@ -12,6 +12,7 @@ from botapi_loopback import LoopbackBotAPI
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 from tg_harness import SimMember, all_data, sent
+from waiting import until
 
 from bot.campaigns import cli as campaigns_cli
 from bot.campaigns.jobs import run_forever
@@ -179,11 +180,12 @@ async def test_full_campaign(harness, bot_services, database, monkeypatch, capsy
     # the periodic job of `lvzhi serve` closes the campaign by itself
     job = asyncio.create_task(run_forever(database, 0.05))
     try:
-        for _ in range(200):
+
+        def closed() -> bool:
             with database.session() as s:
-                if s.scalar(select(Campaign.status)) == "closed":
-                    break
-            await asyncio.sleep(0.05)
+                return s.scalar(select(Campaign.status)) == "closed"
+
+        await until(closed, "the job to close the campaign")
     finally:
         job.cancel()
     with database.session() as s:

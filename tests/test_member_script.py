@@ -5,12 +5,12 @@ Through the real python-telegram-bot Application against the Bot API stand-in, o
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from opencc import OpenCC
 from sqlalchemy import func, select
 from tg_harness import SimMember, all_data, sent
+from waiting import until
 
 from bot.chat import script
 from bot.staff import accounts
@@ -26,19 +26,19 @@ STAFF_REPLY = "经研究，已将地铁站无障碍电梯纳入明年改造计�
 
 async def settled(harness, database, chat_id: int, start: int) -> list:
     """The messages the bot sent to a chat since call `start`, once the outbox has nothing left to send."""
-    for _ in range(600):
+
+    def nothing_waiting() -> bool:
         with database.session() as s:
-            waiting = s.scalar(
+            return not s.scalar(
                 select(func.count()).select_from(Notification).where(Notification.sent_at.is_(None))
             )
-        if not waiting:
-            return [
-                c
-                for c in harness.api.calls[start:]
-                if c.method == "sendMessage" and str(c.params["chat_id"]) == str(chat_id)
-            ]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{waiting} notifications still waiting")
+
+    await until(nothing_waiting, "the outbox to empty")
+    return [
+        c
+        for c in harness.api.calls[start:]
+        if c.method == "sendMessage" and str(c.params["chat_id"]) == str(chat_id)
+    ]
 
 
 def outside_quotes(text: str, document_words: list[str]) -> str:

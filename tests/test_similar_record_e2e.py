@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import func, select
 from test_bot_telegram import bind, run_flow
 from tg_harness import SimMember, all_data, sent
+from waiting import until
 
 from bot.chat.texts import say
 from bot.records.models import DutyActivity
@@ -41,15 +40,14 @@ async def test_similar_offer_support_instead_and_submit_anyway_then_record(harne
         assert s.scalars(
             select(DutyActivity).where(DutyActivity.member_id == sup.member_id)
         ).one().attributes == {"role": "联名"}
-    for _ in range(100):  # the author hears of the new co-signer through the outbox
-        notes = [
+    notes = await until(  # the author hears of the new co-signer through the outbox
+        lambda: [
             c
             for c in harness.api.calls[before:]
             if c.method == "sendMessage" and str(c.params["chat_id"]) == "1001"
-        ]
-        if notes:
-            break
-        await asyncio.sleep(0.05)
+        ],
+        "the co-signer notification",
+    )
     assert "新增一位联名人：李四委员" in notes[0].params["text"]
 
     c = await bind(harness, database, 1003, "王五", "13900000003")

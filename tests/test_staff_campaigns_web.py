@@ -21,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 from test_staff_web import _click, _login
+from waiting import DEADLINE_S, until, until_sync
 from web_fixtures import serve_web_app
 
 from bot.campaigns import report
@@ -170,11 +171,12 @@ def test_campaign_pages_in_chromium(site, browser, database, bot_services):
     # broadcast in the background of the server process, through the engine; progress by reloading
     _click(browser, "act-broadcast")
     assert "共 6 位对象（本次新增 6）" in browser.find_element(By.ID, "flash").text
-    for _ in range(100):
+
+    def finished() -> bool:
         browser.get(f"{url}/staff/campaigns/{cid}")
-        if "正在后台发送" not in browser.find_element(By.ID, "b-state").text:
-            break
-        time.sleep(0.1)
+        return "正在后台发送" not in browser.find_element(By.ID, "b-state").text
+
+    until_sync(finished, "the broadcast to finish", every=0.1)
     numbers = {k: browser.find_element(By.ID, f"b-{k}").text for k in ("total", "sent", "blocked", "failed")}
     assert numbers == {"total": "6", "sent": "5", "blocked": "1", "failed": "0"}
     assert len(api.delivered) == 5 and max(api.delivered.values()) == 1 and BLOCKED not in api.delivered
@@ -345,10 +347,7 @@ async def test_serve_attaches_its_telegram_bot_for_broadcasts(bot_services, data
     stop = asyncio.Event()
     server = asyncio.create_task(serve(bot_services, "127.0.0.1", port, True, stop))
     try:
-        for _ in range(200):
-            if bot_services.broadcasts.available:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: bot_services.broadcasts.available, "the broadcast engine")
         base = f"http://127.0.0.1:{port}/staff"
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             async with http.get(f"{base}/login") as r:
@@ -362,10 +361,11 @@ async def test_serve_attaches_its_telegram_bot_for_broadcasts(bot_services, data
             async with http.post(f"{base}/campaigns/{cid}/broadcast", data={"csrf": _csrf(page)}) as r:
                 assert r.status == 200 and "共 4 位对象（本次新增 4）" in await r.text()
 
-            for _ in range(200):  # progress by reloading the page
+            deadline = time.monotonic() + DEADLINE_S
+            while True:  # progress by reloading the page
                 async with http.get(f"{base}/campaigns/{cid}") as r:
                     page = await r.text()
-                if "正在后台发送" not in page:
+                if "正在后台发送" not in page or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.05)
             assert 'id="b-sent">4<' in page and "没有正在进行的发送" in page

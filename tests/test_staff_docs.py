@@ -21,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 from test_staff_web import _click, _login
+from waiting import until_sync
 from web_fixtures import serve_web_app
 
 from bot.knowledge.library import clean_file_name
@@ -228,12 +229,15 @@ def _staff_session(base: str) -> tuple[requests.Session, str]:
 def _wait_job(web: requests.Session, base: str, location: str) -> dict:
     """Poll the job's JSON until it has finished (a condition, not a fixed sleep)."""
     url = f"{base}{location}.json"
-    for _ in range(600):
+
+    def finished() -> dict | None:
         job = web.get(url).json()
         if job["state"] in ("done", "failed"):
             return job
         web.get(f"{base}/staff/docs")  # a request in between: the worker runs meanwhile
-    raise AssertionError("the upload did not finish")
+        return None
+
+    return until_sync(finished, "the upload to finish", every=0.0)
 
 
 def test_guard_csrf_size_limit_and_search_test(desk, database, tmp_path):

@@ -3,11 +3,10 @@ notifications and rating, refusals of forged staff buttons, and /reg with the do
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import func, select
 from test_bot_telegram import bind, run_flow
 from tg_harness import SimMember, all_data, sent
+from waiting import until
 
 from bot.chat.texts import say
 from bot.staff import accounts
@@ -20,33 +19,33 @@ ARTICLE_5 = "第五条 提案应当坚持一事一案，每件提案只能反映
 
 async def _to(harness, chat_id: int, start: int, count: int) -> list[str]:
     """The texts the bot sent to a chat since call number `start`, waiting for `count` of them (outbox)."""
-    for _ in range(200):
-        texts = [
+
+    def texts() -> list:
+        found = [
             c
             for c in harness.api.calls[start:]
             if c.method == "sendMessage" and c.params["chat_id"] in (chat_id, str(chat_id))
         ]
-        if len(texts) >= count:
-            return texts
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"only {len(texts)} of {count} messages reached {chat_id}")
+        return found if len(found) >= count else []
+
+    return await until(texts, f"{count} messages to {chat_id}")
 
 
 async def _settled(harness, database, chat_id: int, start: int) -> list:
     """Every message the bot sent to a chat since call number `start`, once the outbox has nothing left to send."""
-    for _ in range(400):
+
+    def nothing_waiting() -> bool:
         with database.session() as s:
-            waiting = s.scalar(
+            return not s.scalar(
                 select(func.count()).select_from(Notification).where(Notification.sent_at.is_(None))
             )
-        if not waiting:
-            return [
-                c
-                for c in harness.api.calls[start:]
-                if c.method == "sendMessage" and c.params["chat_id"] in (chat_id, str(chat_id))
-            ]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{waiting} notifications still waiting")
+
+    await until(nothing_waiting, "the outbox to empty")
+    return [
+        c
+        for c in harness.api.calls[start:]
+        if c.method == "sendMessage" and c.params["chat_id"] in (chat_id, str(chat_id))
+    ]
 
 
 async def _staff(harness, database) -> SimMember:
