@@ -202,45 +202,46 @@ class Sender:
         attempts=1 for a best-effort edit (a streamed partial text); raises nothing, failures are logged.
         """
         markup = keyboard(buttons or [])
-        try:
-            await self.call(
-                lambda: self.bot.edit_message_text(
-                    html,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                ),
-                attempts,
-            )
-            return True
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return True
-            log.warning("editMessageText in chat %s failed: %r", chat_id, exc)
-        except TelegramError as exc:
-            log.log(
-                logging.INFO if attempts == 1 else logging.WARNING, "edit in chat %s failed: %r", chat_id, exc
-            )
-        return False
+        return await self._edit(
+            lambda: self.bot.edit_message_text(
+                html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML, reply_markup=markup
+            ),
+            "editMessageText",
+            chat_id,
+            attempts,
+        )
 
     async def edit_buttons(self, chat_id: int | str, message_id: int, buttons: list[list[Button]]) -> bool:
         """Replace a message's inline keyboard (editMessageReplyMarkup), with retries; True if it now shows
         `buttons` ("not modified" counts), False (logged) when it failed for good (the message is too old, gone)."""
         markup = keyboard(buttons)
+        return await self._edit(
+            lambda: self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=markup
+            ),
+            "editMessageReplyMarkup",
+            chat_id,
+        )
+
+    async def _edit(
+        self,
+        make_call: Callable[[], Awaitable[object]],
+        method: str,
+        chat_id: int | str,
+        attempts: int | None = None,
+    ) -> bool:
+        """Run one edit call through `call` (retries); True when the message shows the edit ("message is not
+        modified" counts), False when it failed for good (logged; a one-try edit's failure only at INFO)."""
         try:
-            await self.call(
-                lambda: self.bot.edit_message_reply_markup(
-                    chat_id=chat_id, message_id=message_id, reply_markup=markup
-                )
-            )
+            await self.call(make_call, attempts)
             return True
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
                 return True
-            log.warning("editMessageReplyMarkup in chat %s failed: %r", chat_id, exc)
+            log.warning("%s in chat %s failed: %r", method, chat_id, exc)
         except TelegramError as exc:
-            log.warning("editMessageReplyMarkup in chat %s failed: %r", chat_id, exc)
+            level = logging.INFO if attempts == 1 else logging.WARNING
+            log.log(level, "%s in chat %s failed: %r", method, chat_id, exc)
         return False
 
     async def typing(self, chat_id: int | str) -> None:
