@@ -141,7 +141,7 @@ class Driver:
         chat = str(
             call.params.get("chat_id") or self.queries.get(str(call.params.get("callback_query_id")), "")
         )
-        if not chat or chat not in self.events:
+        if not chat or chat not in self.events or self.loop.is_closed():  # closed: the run was interrupted
             return
         self.chat_calls[chat].append(call)
         self.loop.call_soon_threadsafe(self.events[chat].set)
@@ -405,6 +405,10 @@ def _wait_quiet(api: BotApiServer, quiet_s: float = 3.0, limit_s: float = 60.0) 
         time.sleep(0.2)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Run the benchmark and print one table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -418,7 +422,9 @@ def main() -> None:
     ap.add_argument("--pg-url", default=os.environ.get("LVZHI_TEST_POSTGRES_URL"))
     ap.add_argument("--keep", action="store_true", help="keep the work directory (replica logs)")
     args = ap.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(
+        signal.SIGTERM, _interrupt
+    )  # `kill` cleans up like Ctrl-C: the finally below stops everything
     work = Path(tempfile.mkdtemp(prefix="lvzhi-bench-webhook-"))
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     stop_pg, api, nginx, replicas = None, None, None, []
@@ -506,6 +512,8 @@ def main() -> None:
         if not ok:
             sys.exit(1)
     finally:
+        if api is not None:
+            api.on_call = None  # the driver is gone; the replicas may still be finishing their replies
         if nginx is not None:
             nginx.stop()
         for r in replicas:
@@ -521,4 +529,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted: every process started has been stopped", file=sys.stderr)
+        sys.exit(130)
