@@ -139,6 +139,7 @@ class Settings(BaseSettings):
     telegram_chat_rate: float = 1.0  # messages/s to one private chat (groups: 20 per minute)
     broadcast_rate: float = 25.0  # invitations/s of one campaign broadcast (within telegram_max_rate)
     telegram_chat_burst: int = 3  # messages to one chat allowed at once before the per-chat rate applies
+    telegram_concurrent_updates: int = 32  # updates one process handles at once (one at a time per chat)
     chroma_url: str | None = (
         None  # e.g. http://10.0.0.5:8001: vectors in a Chroma server instead of the index dir
     )

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,17 +58,30 @@ class Sent:
 
 
 @dataclass
+class ApiCall:
+    """One Bot API call the stand-in received: when (monotonic), from which replica, the method and its fields."""
+
+    at: float
+    replica: str
+    method: str
+    params: dict
+
+
+@dataclass
 class BotApiServer:
     """The Bot API over HTTP for several replicas: base URL /<replica>/bot<token>/<method> tells who called.
 
     Records every sendMessage; serves queued updates to getUpdates (kept until confirmed by a higher offset, as
-    Telegram does) and records which replica polled when; `latency_s` delays each sendMessage.
+    Telegram does) and records which replica polled when; `latency_s` delays each sendMessage. Every call but
+    getUpdates is kept in `calls`; `on_call(call)`, if set, is called with each from the server's thread.
     """
 
     latency_s: float = 0.0
     sent: list[Sent] = field(default_factory=list)
     polls: list[tuple[float, str]] = field(default_factory=list)
     updates: list[dict] = field(default_factory=list)
+    calls: list[ApiCall] = field(default_factory=list)
+    on_call: Callable[[ApiCall], None] | None = None
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_update: int = 1
@@ -150,6 +164,11 @@ class BotApiServer:
             return _ok({"id": BOT_ID, "is_bot": True, "first_name": "履职助手", "username": "lvzhi_bot"})
         if method == "getUpdates":
             return await self._get_updates(replica, form)
+        call = ApiCall(time.monotonic(), replica, method, form)
+        with self._lock:
+            self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         if method == "sendMessage":
             if self.latency_s:
                 await asyncio.sleep(self.latency_s)

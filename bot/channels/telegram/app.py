@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 
 from bot.channels.telegram import handlers, member_menu
 from bot.channels.telegram.notifier import deliver_forever
+from bot.channels.telegram.ordering import PerChatOrder
 from bot.channels.telegram.sender import Sender
 from bot.storage.leases import LeaderLock
 
@@ -46,6 +47,7 @@ def build_application(
         builder.rate_limiter(AIORateLimiter(max_retries=3))
     if request is not None:
         builder.request(request).get_updates_request(updates_request or request)
+    builder.concurrent_updates(PerChatOrder(max(1, s.telegram_concurrent_updates)))
     app = builder.build()
     app.bot_data["services"] = services
     app.bot_data["flood"] = services.flood_limiter("tg:", s.flood_max_events)

@@ -1,0 +1,56 @@
+"""One Telegram process handles updates of different chats at once and those of one chat in order
+(bot/channels/telegram/ordering.py): a slow answer (an LLM, the chat's send rate) holds its own chat only."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from tg_harness import Harness, SimMember, sent
+
+QUESTION = "提案审查多久完成？"
+
+
+class HeldAnswerer:
+    """The real answerer, held back on QUESTION until the test lets it go (as an LLM call of seconds would be)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.settings = inner.settings
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def answer(self, question: str):
+        if question == QUESTION:
+            self.started.set()
+            assert self.release.wait(60)
+        return self.inner.answer(question)
+
+
+async def test_a_held_answer_keeps_its_own_chat_waiting_and_no_other(bot_services) -> None:
+    held = HeldAnswerer(bot_services.answerer)
+    bot_services.__dict__["answerer"] = held
+    harness = Harness(bot_services)
+    await harness.start()
+    try:
+        asker, other = SimMember(harness, 5101, "甲"), SimMember(harness, 5102, "乙")
+        question = asyncio.create_task(asker.text(QUESTION))
+        assert await asyncio.to_thread(held.started.wait, 30)
+        # another member is answered while the question is being answered (was: after it, one update at a time)
+        helped = sent(await asyncio.wait_for(other.command("help"), 30))
+        assert len(helped) == 1 and not question.done()
+        # the asker's next update waits for the question: one chat's updates are handled in order
+        follow = asyncio.create_task(asker.command("help"))
+        await asyncio.wait_for(other.command("help"), 30)  # a later update of another chat is done meanwhile…
+        assert not follow.done()  # …while the asker's /help still waits behind the question
+        assert [c for c in harness.api.to_chat(5101) if c.method == "sendMessage"] == []
+        held.release.set()
+        await asyncio.wait_for(question, 60)
+        await asyncio.wait_for(follow, 60)
+        texts = [c.params["text"] for c in harness.api.to_chat(5101, "sendMessage")]
+        assert len(texts) == 2 and "十五个工作日" in texts[0]  # the answer first…
+        assert texts[1] == helped[0].params["text"]  # …then the /help sent after it
+    finally:
+        held.release.set()
+        await harness.stop()
+    assert harness.api.problems == []
