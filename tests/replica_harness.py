@@ -328,16 +328,15 @@ class Nginx:
         subprocess.run(
             [nginx, "-t", "-c", str(self.conf), "-p", str(self.dir)], check=True, capture_output=True
         )
-        self.proc = subprocess.Popen(
-            [nginx, "-c", str(self.conf), "-p", str(self.dir)], stderr=subprocess.PIPE
-        )
+        with (self.dir / "stderr.log").open("wb") as err:  # a file, never an unread pipe that could fill up
+            self.proc = subprocess.Popen([nginx, "-c", str(self.conf), "-p", str(self.dir)], stderr=err)
 
         def up() -> bool:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.5):
                 return True
             return False
 
-        wait_for(up, 20, "nginx listening")
+        wait_for(up, 120, "nginx listening")
         return self
 
     def stop(self) -> None:
@@ -376,7 +375,7 @@ class ChromaServer:
                 return requests.get(self.url + "/api/v2/heartbeat", timeout=1).ok
             return False
 
-        wait_for(up, 60, "chroma server heartbeat", every=0.2)
+        wait_for(up, 120, "chroma server heartbeat", every=0.2)
         return self
 
     def stop(self) -> None:
