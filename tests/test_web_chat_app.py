@@ -512,3 +512,17 @@ def test_enter_sends_on_a_desktop_keyboard(site, browser, database):
     box.send_keys(Keys.ENTER)
     WebDriverWait(browser, 30).until(lambda d: len(_bots(d)) == 2 and _idle(d))
     assert _mine(browser) == [QUESTION] and box.get_attribute("value") == ""
+
+
+def test_whole_section_heading_follows_the_member_script(site, database):
+    chat = requests.Session()
+    first = chat.post(f"{site}/api/message", json={"text": "請問委員提交提案有什麼要求？", "id": "t1"}).json()
+    assert first["replies"]
+    # 「一事一案」 is written the same in both scripts: the member's remembered script (Traditional) decides
+    replies = chat.post(f"{site}/api/message", json={"text": "一事一案", "id": "t2"}).json()["replies"]
+    qa_id = next(r["meta"]["qa_id"] for r in replies if (r.get("meta") or {}).get("qa_id"))
+    body = chat.get(f"{site}/api/section", params={"qa": qa_id, "n": 1}).json()
+    assert "全節原文" in body["html"] and "全节原文" not in body["html"]
+    assert "第五条 提案应当坚持一事一案" in body["html"]  # the document's own characters
+    stranger = requests.get(f"{site}/api/section", params={"qa": qa_id, "n": 1})
+    assert stranger.status_code == 404

@@ -348,8 +348,8 @@ async def section(request: web.Request) -> web.Response:
 
     {"html": the section chunk by chunk in the document's own words}; 404 (Chinese) for another chat's answer or a
     passage no longer in the knowledge base."""
+    from bot.chat import script
     from bot.chat.section import whole_section_html
-    from bot.textnorm import is_traditional
 
     qa_id, n = positive_int(request.query.get("qa", "")), positive_int(request.query.get("n", ""))
     if qa_id is None or n is None:
@@ -362,11 +362,12 @@ async def section(request: web.Request) -> web.Response:
             if row is None or row.channel != "web" or row.chat_id != opened.external_id:
                 return None
             cites = row.citations or []
-            return (
-                (cites[n - 1].get("chunk_id", ""), is_traditional(row.question or ""))
-                if n <= len(cites)
-                else None
-            )
+            if n > len(cites):
+                return None
+            # the heading follows the question's script when it shows one, else the member's remembered script
+            shown = script.verdict(row.question or "")
+            trad = shown == "t" if shown else script.of_identity(s, row.identity_id)
+            return cites[n - 1].get("chunk_id", ""), trad
 
     found = await asyncio.to_thread(run)
     knowledge = request.app[SERVICES].knowledge
