@@ -6,23 +6,27 @@ import threading
 import time
 
 import pytest
+from waiting import DEADLINE_S
 
 from bot.chat.assistant import Assistant
 from bot.chat.types import ChatRef, Event
 
 
 class SlowAnswerer:
-    """The real answerer, held back until the test lets it go (as an LLM call of several seconds would be)."""
+    """The real answerer, held back until the test lets it go (as an LLM call of several seconds would be); with
+    `only`, held on that question alone."""
 
-    def __init__(self, inner) -> None:
+    def __init__(self, inner, only: str | None = None) -> None:
         self.inner = inner
         self.settings = inner.settings
+        self.only = only
         self.started = threading.Event()
         self.release = threading.Event()
 
     def answer(self, question: str):
-        self.started.set()
-        assert self.release.wait(30)
+        if self.only is None or question == self.only:
+            self.started.set()
+            assert self.release.wait(DEADLINE_S)
         return self.inner.answer(question)
 
 

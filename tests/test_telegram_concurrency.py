@@ -4,31 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 
+from test_chat_concurrency import SlowAnswerer
 from tg_harness import Harness, SimMember, sent
 
 QUESTION = "提案审查多久完成？"
 
 
-class HeldAnswerer:
-    """The real answerer, held back on QUESTION until the test lets it go (as an LLM call of seconds would be)."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.settings = inner.settings
-        self.started = threading.Event()
-        self.release = threading.Event()
-
-    def answer(self, question: str):
-        if question == QUESTION:
-            self.started.set()
-            assert self.release.wait(60)
-        return self.inner.answer(question)
-
-
 async def test_a_held_answer_keeps_its_own_chat_waiting_and_no_other(bot_services) -> None:
-    held = HeldAnswerer(bot_services.answerer)
+    held = SlowAnswerer(bot_services.answerer, only=QUESTION)
     bot_services.__dict__["answerer"] = held
     harness = Harness(bot_services)
     await harness.start()
