@@ -38,3 +38,26 @@ async def test_a_held_answer_keeps_its_own_chat_waiting_and_no_other(bot_service
         held.release.set()
         await harness.stop()
     assert harness.api.problems == []
+
+
+async def test_one_chat_flooding_during_a_slow_answer_holds_one_slot_only(bot_services) -> None:
+    held = SlowAnswerer(bot_services.answerer, only=QUESTION)
+    bot_services.__dict__["answerer"] = held
+    bot_services.settings = bot_services.settings.model_copy(update={"telegram_concurrent_updates": 2})
+    harness = Harness(bot_services)
+    await harness.start()
+    try:
+        asker, other = SimMember(harness, 5201, "甲"), SimMember(harness, 5202, "乙")
+        question = asyncio.create_task(asker.text(QUESTION))
+        assert await asyncio.to_thread(held.started.wait, 30)
+        waiting = [asyncio.create_task(asker.command("help")) for _ in range(3)]  # more than the free slot
+        # the asker's waiting updates take no slot: the other member still gets the second one
+        helped = sent(await asyncio.wait_for(other.command("help"), 30))
+        assert len(helped) == 1 and not any(t.done() for t in waiting)
+        held.release.set()
+        await asyncio.wait_for(asyncio.gather(question, *waiting), 60)
+        assert len(harness.api.to_chat(5201, "sendMessage")) == 4  # the answer and the three /help, none lost
+    finally:
+        held.release.set()
+        await harness.stop()
+    assert harness.api.problems == []

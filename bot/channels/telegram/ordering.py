@@ -18,11 +18,16 @@ from telegram.ext import BaseUpdateProcessor
 
 
 class PerChatOrder(BaseUpdateProcessor):
-    """Up to `max_concurrent` updates at once (PTB's semaphore), one at a time per chat (or per user when an
-    update has no chat); updates without either run freely. ValueError if `max_concurrent` < 1."""
+    """Up to `max_concurrent` updates at once, one at a time per chat (or per user when an update has no chat);
+    updates without either only wait for a slot. ValueError if `max_concurrent` < 1.
+
+    An update first waits for its chat's earlier updates and only then takes one of the slots, so a chat that sends
+    many updates while its answer is slow holds one slot, never all of them (PTB's own `process_update` takes the
+    slot first: a flood from one chat would fill every slot with updates that only wait for their chat)."""
 
     def __init__(self, max_concurrent: int) -> None:
         super().__init__(max_concurrent)
+        self._slots = asyncio.BoundedSemaphore(max_concurrent)
         self._locks: dict[
             int, tuple[asyncio.Lock, int]
         ] = {}  # chat id -> (its lock, updates holding or waiting)
@@ -36,23 +41,28 @@ class PerChatOrder(BaseUpdateProcessor):
             return update.effective_chat.id
         return update.effective_user.id if update.effective_user is not None else None
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Await `coroutine` once the update's chat has no earlier update running."""
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Await `coroutine` once the update's chat has no earlier update running and a slot is free."""
         key = self.chat_of(update)
         if key is None:
-            await coroutine
+            await self.do_process_update(update, coroutine)
             return
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:  # asyncio.Lock wakes its waiters first come, first served
-                await coroutine
+                await self.do_process_update(update, coroutine)
         finally:
             lock, users = self._locks[key]
             if users == 1:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Await `coroutine` in one of the `max_concurrent` slots."""
+        async with self._slots:
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""
