@@ -22,6 +22,7 @@ from pathlib import Path
 
 import requests
 from aiohttp import web
+from waiting import until_sync
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "123456:REPLICAS"
@@ -36,15 +37,9 @@ def free_port() -> int:
 
 
 def wait_for(condition, timeout: float = 60.0, what: str = "condition", every: float = 0.1):
-    """Poll `condition()` until truthy (its value); TimeoutError naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout}s")
-        time.sleep(every)
+    """Poll `condition()` until truthy (its value); AssertionError naming `what` after `timeout` seconds
+    (waiting.until_sync with this harness's argument order)."""
+    return until_sync(condition, what, timeout, every)
 
 
 @dataclass

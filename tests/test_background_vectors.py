@@ -8,10 +8,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from waiting import until_sync
 
 from bot.knowledge.background_vectors import (
     LOG_FILE,
@@ -31,14 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def wait_for(condition, timeout: float = 300.0, what: str = "condition"):
-    """Poll until condition() is truthy (returns it) or fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    """Poll until condition() is truthy (returns it) or fail after timeout seconds (waiting.until_sync)."""
+    return until_sync(condition, what, timeout)
 
 
 @pytest.fixture
