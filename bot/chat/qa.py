@@ -102,8 +102,7 @@ def answer_buttons(qa_id: int, cited: int, traditional: bool, chosen: int = 0) -
 def _answer_script(row: QALog) -> bool:
     """The script render_answer used for an answer's own words: its question's when that shows one, else the
     member's remembered one."""
-    found = script.verdict(row.question or "")
-    return found == "t" if found else script.current()
+    return script.of_question(row.question or "", script.current())
 
 
 def _own(session: Session, ident: ChatIdentity, qa_id: str) -> QALog | None:

@@ -49,6 +49,13 @@ def remember(identity: ChatIdentity, text: str) -> bool:
     return is_traditional_recent(identity.script_recent or "")
 
 
+def of_question(question: str, remembered: bool) -> bool:
+    """The script for the bot's own words about a question: the question's when it shows one (verdict), else
+    `remembered` (the member's script)."""
+    found = verdict(question)
+    return found == "t" if found else remembered
+
+
 def traditional_of(identity: ChatIdentity | None) -> bool:
     """Whether the member behind this identity writes Traditional (False for no identity or no verdict yet)."""
     return identity is not None and is_traditional_recent(identity.script_recent or "")

@@ -365,8 +365,7 @@ async def section(request: web.Request) -> web.Response:
             if n > len(cites):
                 return None
             # the heading follows the question's script when it shows one, else the member's remembered script
-            shown = script.verdict(row.question or "")
-            trad = shown == "t" if shown else script.of_identity(s, row.identity_id)
+            trad = script.of_question(row.question or "", script.of_identity(s, row.identity_id))
             return cites[n - 1].get("chunk_id", ""), trad
 
     found = await asyncio.to_thread(run)
