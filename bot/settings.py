@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 64
     embedding_max_tokens: int = 128  # longer inputs are truncated when embedding
     dense_index: bool = True  # build the Chroma vectors at ingest (off: lexical index only)
+    # Up to this many vectors, a local collection is searched exactly in memory (bot/knowledge/exact_search.py);
+    # above it, or with 0, Chroma's HNSW index answers.
+    exact_dense_max: int = 20_000
     # `lvzhi ingest` returns once the lexical index is ready and a background `lvzhi vectors` makes the vectors.
     vectors_in_background: bool = True
     # Retrieval weights, chosen on the tune sets (README "Retrieval"). dense_weight unset: the weight measured for the

@@ -120,6 +120,8 @@ class Matcher:
 
     def best(self, question: str, threshold: float = MATCH_THRESHOLD) -> Match | None:
         """The best phrasing with cosine ≥ threshold (ties: the lower id), or None."""
+        if not self._vectors:  # no active official answer: nothing to cut the question into terms for
+            return None
         q = vector(phrase_terms(question), self.weight)
         if not q:
             return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from bot.storage import Database
 from bot.storage.chat_history import recent_turns
 from bot.storage.models import ChatIdentity, FlowState, utcnow
 from bot.suggestions import flow, kinds, views
+from bot.suggestions import state as flow_state
 from bot.textnorm import is_traditional
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,11 @@ class Assistant:
     def _idle(self, state: FlowState | None) -> bool:
         return state is not None and not state.paused and utcnow() - state.updated_at > self.idle
 
+    def _in_flow(self, activity: tuple[bool, datetime] | None) -> bool:
+        """Whether a text now is the next answer of the chat's flow: (paused, updated_at) of a flow running and
+        not idle (bot.suggestions.state.activity)."""
+        return activity is not None and not activity[0] and utcnow() - activity[1] <= self.idle
+
     def _answer_ahead(self, ref: ChatRef, event: Event) -> Answer | None:
         """The answer to a text that will be a question (read-only look at the chat), or None."""
         question = event.text.strip()
@@ -117,8 +123,7 @@ class Assistant:
         with self.db.session() as s:
             if event.update_key and processed.seen(s, ref.channel, event.update_key):
                 return None
-            state = flow.load(s, ref)
-            if state is not None and not state.paused and not self._idle(state):
+            if self._in_flow(flow_state.activity(s, ref)):
                 return None  # the text belongs to a flow
             history = recent_turns(s, ref.channel, ref.chat_id, history_limit(self.answerer))
             s.rollback()  # nothing to write; end the read transaction before the slow part

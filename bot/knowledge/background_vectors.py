@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from bot.knowledge import vector_generation
 from bot.knowledge.manifest import Manifest
+from bot.knowledge.vector_generation import Stamp
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # Chroma is imported only where vectors are read or written (it costs seconds)
@@ -192,6 +194,7 @@ class VectorBuilder:
                     report.documents += 1
                     report.chunks += len(chunks)
                 manifest.commit()
+                vector_generation.bump(self.index_dir)  # readers: this document's vectors are complete
                 bar.update(1)
                 if not self.progress:
                     print(f"向量：{entry.doc_id}（{len(chunks)} 个片段）", flush=True)
@@ -246,16 +249,24 @@ def start_background_vectors(settings: Settings) -> str:
 class VectorsWhenComplete:
     """The dense search of an index, used only once every document has vectors of the model (else no hits).
 
-    Completeness is read from the manifest at most every `recheck_s` seconds until it holds; the Chroma collection
-    is opened only then, so this process never reads a collection another process is still writing.
+    Completeness is read from the manifest when the index's generation stamp changes (a writer committed vectors or
+    marked documents pending: `bot/knowledge/vector_generation.py`, one `stat` per search) and, while incomplete, at
+    most every `recheck_s` seconds. The Chroma collection is opened only once complete, so this process never
+    reads a collection another process is still writing, and it is opened afresh after every change, so vectors
+    written by another process (`lvzhi vectors` after an upload) are searched as soon as they are complete.
+    `exact_max`: passed to VectorStore (LVZHI_EXACT_DENSE_MAX when None).
     """
 
-    def __init__(self, index_dir: Path, embeddings: Embeddings, recheck_s: float = 30.0) -> None:
+    def __init__(
+        self, index_dir: Path, embeddings: Embeddings, recheck_s: float = 30.0, exact_max: int | None = None
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.embeddings = embeddings
         self.identity = getattr(embeddings, "identity", None) or type(embeddings).__name__
         self.recheck_s = recheck_s
+        self.exact_max = exact_max
         self._store: VectorStore | None = None
+        self._stamp: Stamp = None
         self._next_check = 0.0
         self._lock = threading.Lock()
         self._told = False
@@ -263,15 +274,26 @@ class VectorsWhenComplete:
     @property
     def store(self) -> VectorStore | None:
         """The vector store once complete, else None."""
+        stamp = vector_generation.stamp(self.index_dir)
+        if stamp == self._stamp and (self._store is not None or time.monotonic() < self._next_check):
+            return self._store  # nothing changed since the last look: no lock, no manifest read
         with self._lock:
-            if self._store is None and time.monotonic() >= self._next_check:
-                self._next_check = time.monotonic() + self.recheck_s
-                done, total = vector_status(self.index_dir, self.identity)
-                if total and done == total:
+            if stamp == self._stamp and (self._store is not None or time.monotonic() < self._next_check):
+                return self._store
+            changed, self._stamp = stamp != self._stamp, stamp
+            self._next_check = time.monotonic() + self.recheck_s
+            done, total = vector_status(self.index_dir, self.identity)
+            if total and done == total:
+                if self._store is None or changed:
                     from bot.knowledge.vectorstore import VectorStore
 
-                    self._store = VectorStore(self.index_dir, self.embeddings, identity=self.identity)
-                elif not self._told:
+                    self._store = VectorStore(
+                        self.index_dir, self.embeddings, self.identity, fresh=True, exact_max=self.exact_max
+                    )
+                    self._told = False
+            else:
+                self._store = None
+                if not self._told:
                     self._told = True
                     log.info("向量尚未生成完（%d/%d 个文档），暂时只用关键词检索", done, total)
             return self._store
@@ -288,6 +310,6 @@ class VectorsWhenComplete:
         store = self.store
         if store is None:
             return False
-        store.has_vectors()
+        store.warm_up()
         self.embeddings.embed_query("预热")
         return True

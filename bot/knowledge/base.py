@@ -119,7 +119,9 @@ class KnowledgeBase:
         if self.weights.dense > 0:
             from bot.knowledge.background_vectors import VectorsWhenComplete
 
-            dense = VectorsWhenComplete(self.index_dir, self.embeddings)
+            dense = VectorsWhenComplete(
+                self.index_dir, self.embeddings, exact_max=self.settings.exact_dense_max
+            )
         return HybridRetriever(self.lexical, dense, self.weights)
 
     def warm_up_dense(self) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from bot.knowledge import chunking
+from bot.knowledge import chunking, vector_generation
 from bot.knowledge.background_vectors import PENDING, VectorLock
 from bot.knowledge.chunking import chunk_document
 from bot.knowledge.cleaning import CLEANING_VERSION
@@ -191,8 +191,11 @@ class Ingestor:
         if prune:
             self._prune([Path(p).expanduser().resolve() for p in paths])
         self._sync_vectors()
+        changed = self._lexical_dirty  # set by every added, replaced or removed document
         self._sync_lexical()
         self.manifest.commit()
+        if changed and self.settings.dense_index:
+            vector_generation.bump(self.index_dir)  # readers re-check which documents have vectors
         self.report.chunk_total = self.manifest.total_chunks()
         self.report.doc_total = len(self.manifest.entries())
         self.report.seconds = time.perf_counter() - start

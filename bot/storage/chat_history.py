@@ -26,7 +26,8 @@ _ADD = insert(ChatTurn).values(
 
 @lru_cache(maxsize=8)
 def _recent(limit: int) -> Select:
-    return select(ChatTurn).where(*_MINE).order_by(ChatTurn.id.desc()).limit(limit)
+    columns = (ChatTurn.question, ChatTurn.answer, ChatTurn.standalone)  # plain rows: no ORM objects to build
+    return select(*columns).where(*_MINE).order_by(ChatTurn.id.desc()).limit(limit)
 
 
 @lru_cache(maxsize=8)
@@ -37,7 +38,9 @@ def _beyond(limit: int) -> Delete:
 
 def recent_turns(session: Session, channel: str, chat_id: str | int, limit: int) -> list[Turn]:
     """The last `limit` turns of a chat, oldest first."""
-    rows = session.scalars(_recent(max(1, limit)), {"channel": channel, "chat": str(chat_id)}).all()
+    rows = (
+        session.connection().execute(_recent(max(1, limit)), {"channel": channel, "chat": str(chat_id)}).all()
+    )
     return [Turn(question=r.question, answer=r.answer, standalone=r.standalone) for r in reversed(rows)]
 
 

@@ -6,6 +6,8 @@ uses none of them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -19,9 +21,21 @@ _LOAD = select(FlowState).where(
 )
 
 
+_ACTIVITY = select(FlowState.paused, FlowState.updated_at).where(
+    FlowState.channel == bindparam("channel"), FlowState.chat_id == bindparam("chat")
+)
+
+
 def load(session: Session, ref: ChatRef) -> FlowState | None:
     """The flow state of this chat (channel and chat id), if any."""
     return session.scalars(_LOAD, {"channel": ref.channel, "chat": ref.chat_id}).first()
+
+
+def activity(session: Session, ref: ChatRef) -> tuple[bool, datetime] | None:
+    """(paused, updated_at UTC) of this chat's flow, or None when it has none: a plain read, no ORM object (asked
+    before every question, to tell a question from a flow's next answer)."""
+    row = session.connection().execute(_ACTIVITY, {"channel": ref.channel, "chat": ref.chat_id}).first()
+    return (bool(row[0]), row[1]) if row is not None else None
 
 
 def touch(state: FlowState, step: str | None = None) -> None:

@@ -198,7 +198,7 @@ async def _converse(
     request: web.Request, opened, ref: ChatRef, event: Event, shown_html: str, aside: bool
 ) -> tuple[list[Reply], str | None]:
     """Run the Assistant once per client key, the member's message and its replies stored in the Assistant's one
-    write transaction (history.Exchange); a replayed key gets the stored replies of the first request (waiting for
+    write transaction (history.Exchange, which is also what makes a key count once); a replayed key gets the stored replies of the first request (waiting for
     them while it is still being answered).
 
     Returns the replies and a new cookie token when the event changed the chat's binding (else None)."""
@@ -207,10 +207,10 @@ async def _converse(
     if key is not None and flight in request.app[IN_FLIGHT]:  # the first request is being answered here
         return await _replayed(request, ref.chat_id, key), None
     exchange = history.Exchange(ref.chat_id, key, shown_html, aside)
-    if (
-        key is not None
-    ):  # the Assistant's processed keys are per channel: one chat's key never shadows another's
-        event = dataclasses.replace(event, update_key=f"{ref.chat_id[:16]}:{key}")
+    # The exchange's claim of (chat, key) is the event's idempotency: no processed-update key besides it (the
+    # Assistant would read and write one more row per message for nothing).
+    event = dataclasses.replace(event, update_key=None)
+    if key is not None:
         request.app[IN_FLIGHT].add(flight)
     try:
         replies = await asyncio.to_thread(request.app[SERVICES].assistant.handle, ref, event, exchange)
