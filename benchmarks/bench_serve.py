@@ -2,9 +2,11 @@
 
 Builds a knowledge base of the ten shared regulations in a temporary data directory (SQLite), starts `lvzhi serve`
 (web chat only) as a subprocess, and for each concurrency level lets that many simulated members (one cookie jar each)
-ask questions from eval/regulations_check.jsonl one after another. Prints, per level: questions answered, answered/s,
-p50/p95 of the reply time (ms), and the server's CPU time per answered question (ms, from /proc/<pid>/stat utime+stime);
-at the end the server's peak RSS (VmHWM, MiB). `--profile N` instead answers the questions in-process through the web chat
+ask questions from eval/regulations_check.jsonl one after another. A first row ("new") asks each question once, so
+its query vector is computed; the levels then ask them again. Prints, per row: questions answered, answered/s,
+p50/p95 of the reply time (ms), the server's CPU time per answered question (ms, from /proc/<pid>/stat utime+stime)
+and, with one member, the median of the server's CPU time per question (measured question by question from the
+threads' schedstat, ns); at the end the server's peak RSS (VmHWM, MiB). `--profile N` instead answers the questions in-process through the web chat
 (aiohttp on loopback, thread jobs run inline so one thread's CPU clock sees the work) and prints the CPU time of each
 stage per question (STAGES), the SQL statements per question, then a cProfile of N questions.
 
@@ -50,6 +52,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def cpu_ns(pid: int) -> int:
+    """CPU time of all threads of process `pid` in ns (first field of /proc/<pid>/task/*/schedstat): fine enough to
+    measure one question, which /proc/<pid>/stat's 10 ms ticks are not."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):  # a thread that ended meanwhile
+            pass
+    return total
+
+
 def peak_rss_mib(pid: int) -> float:
     """VmHWM of process `pid` in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -77,19 +91,26 @@ def build_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-async def member(session, url: str, asks: list[str], times: list[float]) -> None:
-    """One member asking `asks` in turn; appends each reply time (s)."""
+async def member(
+    session, url: str, asks: list[str], times: list[float], cpu: list[float] | None = None, pid: int = 0
+) -> None:
+    """One member asking `asks` in turn; appends each reply time (s) to `times` and, given `cpu`, the server's CPU
+    time (ms) of each question (only meaningful when this member is the server's only client)."""
     for i, q in enumerate(asks):
         t0 = time.perf_counter()
+        c0 = cpu_ns(pid) if cpu is not None else 0
         async with session.post(url, json={"text": q, "id": f"b{id(asks)}-{i}"}) as resp:
             body = await resp.json()
             if resp.status != 200 or not body.get("replies"):
                 raise RuntimeError(f"HTTP {resp.status}: {body}")
         times.append(time.perf_counter() - t0)
+        if cpu is not None:
+            cpu.append((cpu_ns(pid) - c0) / 1e6)
 
 
 async def level(port: int, pid: int, members: int, total: int, qs: list[str]) -> dict:
-    """Run `members` concurrent members asking `total` questions in all; the figures of this level."""
+    """Run `members` concurrent members asking `total` questions in all; the figures of this level (with one member
+    also the median of the server's CPU time per question, measured question by question)."""
     import aiohttp
 
     per = max(1, total // members)
@@ -100,10 +121,11 @@ async def level(port: int, pid: int, members: int, total: int, qs: list[str]) ->
             async with s.post(url, json={"text": "你好"}) as resp:
                 await resp.read()
         times: list[float] = []
+        each: list[float] | None = [] if members == 1 else None
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
         await asyncio.gather(
             *(
-                member(s, url, [qs[(k * per + i) % len(qs)] for i in range(per)], times)
+                member(s, url, [qs[(k * per + i) % len(qs)] for i in range(per)], times, each, pid)
                 for k, s in enumerate(sessions)
             )
         )
@@ -115,7 +137,7 @@ async def level(port: int, pid: int, members: int, total: int, qs: list[str]) ->
     return {
         "members": members, "answered": len(times), "per_s": len(times) / wall,
         "p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))],
-        "cpu_ms": 1000 * cpu / len(times),
+        "cpu_ms": 1000 * cpu / len(times), "cpu_median_ms": statistics.median(each) if each else None,
     }  # fmt: skip
 
 
@@ -144,12 +166,17 @@ def run_server(args: argparse.Namespace, data_dir: Path, qs: list[str]) -> None:
         wait_ready(port, proc)
         print(
             f"{'members':>8} {'answered':>9} {'answered/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms/question':>16}"
+            f" {'median':>7}"
         )
-        for n in args.levels:
-            r = asyncio.run(level(port, proc.pid, n, args.questions, qs))
+        # First every question once (new to this server: its query vector is computed), then the levels, where
+        # members ask the questions again, as members of an office ask the same things.
+        rows = [("new", asyncio.run(level(port, proc.pid, 1, len(qs), qs)))]
+        rows += [(str(n), asyncio.run(level(port, proc.pid, n, args.questions, qs))) for n in args.levels]
+        for label, r in rows:
+            median = f"{r['cpu_median_ms']:>7.2f}" if r["cpu_median_ms"] is not None else f"{'':>7}"
             print(
-                f"{r['members']:>8} {r['answered']:>9} {r['per_s']:>11.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f}"
-                f" {r['cpu_ms']:>16.2f}"
+                f"{label:>8} {r['answered']:>9} {r['per_s']:>11.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f}"
+                f" {r['cpu_ms']:>16.2f} {median}"
             )
         print(f"peak RSS of lvzhi serve: {peak_rss_mib(proc.pid):.0f} MiB")
     finally:

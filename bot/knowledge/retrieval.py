@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from bot.answering.types import Passage
@@ -144,19 +145,33 @@ def has_thing(thing: str, text: str) -> bool:
     return thing in normalize(text).upper()
 
 
+_TIME_ANSWER = re.compile(rf"{_NUMBER}{_TIME_UNITS}")
+
+
+@lru_cache(maxsize=1024)
+def _answer_shapes(question: str) -> tuple[re.Pattern | None, bool, str | None]:
+    """What answers a question's shapes: (pattern of a count in its measure, whether a time span answers it, the
+    「X是」 of a definition); all None/False for a question that asks no shape (most), which then costs nothing."""
+    nq = normalize(question)
+    timed = _TIME_Q.search(nq) is not None
+    m = _QUANTITY_Q.search(nq)
+    count = re.compile(rf"{_NUMBER}[多余]?个?[{m.group(2) or _MEASURES}]") if m and not timed else None
+    d = _DEFINITION_Q.match(nq)
+    return count, timed, d.group(1) + "是" if d else None
+
+
 def answer_type_bonus(question: str, text: str) -> float:
     """1 for each answer shape the question asks for and the text has (a count with its measure, an 'X 是')."""
-    nq, nt = normalize(question), normalize(text)
+    count, timed, definition = _answer_shapes(question)
+    if count is None and not timed and definition is None:
+        return 0.0
+    nt = normalize(text)
     bonus = 0.0
-    m = _QUANTITY_Q.search(nq)
-    if m and not _TIME_Q.search(nq):
-        measure = m.group(2) or _MEASURES
-        if re.search(rf"{_NUMBER}[多余]?个?[{measure}]", nt):
-            bonus += 1.0
-    if _TIME_Q.search(nq) and re.search(rf"{_NUMBER}{_TIME_UNITS}", nt):
+    if count is not None and count.search(nt):
         bonus += 1.0
-    m = _DEFINITION_Q.match(nq)
-    if m and m.group(1) + "是" in nt:
+    if timed and _TIME_ANSWER.search(nt):
+        bonus += 1.0
+    if definition is not None and definition in nt:
         bonus += 1.0
     return bonus
 

@@ -45,6 +45,7 @@ def known_places() -> tuple[str, ...]:
     return tuple(words)
 
 
+@lru_cache(maxsize=4096)  # a knowledge base has few titles, asked for at every question with a scope
 def title_place(title: str) -> str | None:
     """The place a document title starts with (「上海市人民代表大会…」 → 上海), None for a national or placeless one."""
     norm = normalize(title)
@@ -55,10 +56,15 @@ def title_place(title: str) -> str | None:
     return m.group(1) if m and m.group(1)[0] not in _NOT_A_PLACE_START else None
 
 
-def bodies(text: str) -> set[str]:
+def bodies(text: str) -> frozenset[str]:
     """The bodies a text names: 政协, 人大, 政府."""
+    return _bodies(text)
+
+
+@lru_cache(maxsize=8192)  # titles and candidate passages come back at every question with a body in it
+def _bodies(text: str) -> frozenset[str]:
     norm = normalize(text)
-    return {body for body, words in _BODIES.items() if any(w in norm for w in words)}
+    return frozenset(body for body, words in _BODIES.items() if any(w in norm for w in words))
 
 
 @dataclass(frozen=True)
