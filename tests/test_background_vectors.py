@@ -168,3 +168,34 @@ def test_lvzhi_ingest_returns_and_vectors_complete_in_the_background(tmp_path: P
     log = (index / LOG_FILE).read_text(encoding="utf-8")
     assert "向量已全部生成：2/2 个文档；本次生成 2 个文档、4 个片段" in log
     assert [c.count() for c in open_client(index).list_collections()] == [4]
+
+
+@pytest.mark.parametrize("exact_max", [20_000, 0], ids=["in-memory exact search", "Chroma's HNSW query"])
+def test_a_serving_process_searches_what_another_process_embedded_later(
+    make_settings, small_corpus, exact_max: int
+) -> None:
+    """The knowledge base of a running server must search vectors written afterwards by another process (`lvzhi
+    vectors` after an upload): chromadb's shared system kept serving the collection as first read."""
+    settings = make_settings(embedding_model=USE_MULTILINGUAL, dense_weight=0.3, exact_dense_max=exact_max)
+    ingest_paths([small_corpus], settings, progress=False, defer_vectors=True)
+    VectorBuilder(settings, progress=False).run()
+    kb = KnowledgeBase.open(settings)
+    dense = kb.retriever.dense
+    assert len(dense.search("提案", 10)) == 4  # opened and searched before the other process writes
+
+    (small_corpus / "会议须知.txt").write_text(
+        "会议须知\n第一条 全体会议每年举行一次。\n第二条 委员因故不能出席会议的，应当向秘书处请假。\n",
+        encoding="utf-8",
+    )
+    index = settings.resolved_index_dir
+    done = subprocess.run(  # another process: the lexical index, the manifest and the vectors of the new file
+        [sys.executable, "ingest.py", str(small_corpus), "--index", str(index), "--no-progress"],
+        env=_env(LVZHI_VECTORS_IN_BACKGROUND="false"), cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+    hits = dense.search("委员不能出席会议怎么请假", 10)
+    assert len(hits) == 6  # the four first chunks and the new document's two
+    kb.reload_if_changed(force=True)
+    added = {cid for cid, chunk in kb.lexical.chunks.items() if chunk.title == "会议须知"}
+    assert len(added) == 2 and hits[0][0] in added  # and the new passage is the nearest one
