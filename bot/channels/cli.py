@@ -54,7 +54,8 @@ async def serve(
     if answers:
         from bot.channels.web.app import build_web_app
 
-        runner = web.AppRunner(build_web_app(services))
+        access_log = logging.getLogger("aiohttp.access") if services.settings.web_access_log else None
+        runner = web.AppRunner(build_web_app(services), access_log=access_log)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         log.info("网页聊天已启动：http://%s:%s（副本 %s）", host, port, services.settings.resolved_replica_id)
