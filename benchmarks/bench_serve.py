@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
 import cProfile
 import functools
 import json
@@ -57,10 +58,8 @@ def cpu_ns(pid: int) -> int:
     measure one question, which /proc/<pid>/stat's 10 ms ticks are not."""
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
+        with contextlib.suppress(OSError, ValueError, IndexError):  # a thread that ended meanwhile
             total += int((task / "schedstat").read_text().split()[0])
-        except (OSError, ValueError, IndexError):  # a thread that ended meanwhile
-            pass
     return total
 
 
