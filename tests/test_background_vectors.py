@@ -199,3 +199,27 @@ def test_a_serving_process_searches_what_another_process_embedded_later(
     kb.reload_if_changed(force=True)
     added = {cid for cid, chunk in kb.lexical.chunks.items() if chunk.title == "会议须知"}
     assert len(added) == 2 and hits[0][0] in added  # and the new passage is the nearest one
+
+
+def test_a_damaged_collection_leaves_the_lexical_answer(make_settings, small_corpus, caplog) -> None:
+    """A Chroma folder that cannot be read (damaged, or half-replaced by a copy) must not fail the question."""
+    from bot.knowledge import vector_generation
+
+    settings = make_settings(embedding_model=USE_MULTILINGUAL, dense_weight=0.3)
+    ingest_paths([small_corpus], settings, progress=False, defer_vectors=True)
+    VectorBuilder(settings, progress=False).run()
+    kb = KnowledgeBase.open(settings)
+    assert len(kb.retriever.dense.search("提案", 4)) == 4
+    index = settings.resolved_index_dir
+    database = index / "chroma" / "chroma.sqlite3"
+    saved = database.read_bytes()
+    database.write_bytes(b"not a database" * 1000)
+    vector_generation.bump(index)  # as a writer would: the server reopens the collection
+    try:
+        assert kb.retriever.dense.search("提案", 4) == []  # the dense part gives nothing …
+        assert "六时" in kb.search("大会提案什么时候交？", 1)[0].text  # … and the lexical answer stands
+        assert "向量检索失败" in caplog.text
+    finally:
+        database.write_bytes(saved)
+    vector_generation.bump(index)
+    assert len(kb.retriever.dense.search("提案", 4)) == 4  # repaired: searched again at once

@@ -44,6 +44,7 @@ MANIFEST_FILE = "manifest.sqlite3"
 LOCK_FILE = "vectors.lock"
 LOG_FILE = "vectors.log"
 PENDING = "pending"  # manifest value of embedding_model for a document whose vectors are still to be made
+RETRY_S = 5.0  # after a failed dense search, answers are lexical-only for this long (or until the vectors change)
 WRITER_WAIT_S = 600.0  # how long a manifest write waits for an ingest that holds the write lock
 
 
@@ -299,9 +300,20 @@ class VectorsWhenComplete:
             return self._store
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """The k nearest chunks as (chunk_id, cosine), or [] while the vectors are incomplete."""
-        store = self.store
-        return store.search(query, k) if store is not None else []
+        """The k nearest chunks as (chunk_id, cosine), or [] while the vectors are incomplete.
+
+        When opening or reading the collection fails (a damaged or half-replaced Chroma folder, a Chroma server
+        that went away) the question is answered lexical-only: [] is returned, a warning logged, and the collection
+        is opened again after RETRY_S seconds or when a writer changes the vectors."""
+        try:
+            store = self.store
+            return store.search(query, k) if store is not None else []
+        except Exception as exc:  # noqa: BLE001 - any failure of the dense part must leave the lexical answer
+            log.warning("向量检索失败（%s: %s），本次只用关键词检索", type(exc).__name__, exc)
+            with self._lock:
+                self._store, self._stamp = None, vector_generation.stamp(self.index_dir)
+                self._next_check = time.monotonic() + RETRY_S
+            return []
 
     def warm_up(self) -> bool:
         """Do now what the first question would: open the store (importing Chroma), read the collection once and
