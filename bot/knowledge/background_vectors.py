@@ -44,7 +44,9 @@ MANIFEST_FILE = "manifest.sqlite3"
 LOCK_FILE = "vectors.lock"
 LOG_FILE = "vectors.log"
 PENDING = "pending"  # manifest value of embedding_model for a document whose vectors are still to be made
-RETRY_S = 5.0  # after a failed dense search, answers are lexical-only for this long (or until the vectors change)
+RETRY_S = (
+    5.0  # after a failed dense search, answers are lexical-only for this long (or until the vectors change)
+)
 WRITER_WAIT_S = 600.0  # how long a manifest write waits for an ingest that holds the write lock
 
 
