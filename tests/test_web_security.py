@@ -281,6 +281,34 @@ def test_flood_limiter_forgets_quiet_keys():
     assert limiter.check("busy", now=20.0) == "ok" and len(limiter._events) == 1
 
 
+def test_flood_limiter_is_safe_from_many_threads(monkeypatch):
+    """Telegram's updates (and the web's) check the limiter from worker threads; forgetting quiet keys while another
+    thread adds one raised 「dictionary changed size during iteration」, and counts could be lost."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.channels import flood
+
+    monkeypatch.setattr(flood, "MAX_KEYS", 50)  # forget quiet keys often
+    monkeypatch.setattr(sys, "getswitchinterval", sys.getswitchinterval)
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        limiter = flood.FloodLimiter(max_events=1000, window_s=10.0)
+
+        def member(n: int) -> list[str]:
+            verdicts = []
+            for i in range(3000):
+                limiter.check(f"quiet{n}-{i}", now=0.0)  # one-off keys, quiet when the shared key comes
+                verdicts.append(limiter.check("shared", now=20.0))
+            return verdicts
+
+        with ThreadPoolExecutor(4) as pool:
+            verdicts = [v for got in pool.map(member, range(4)) for v in got]
+    finally:
+        sys.setswitchinterval(0.005)
+    assert verdicts.count("ok") == 1000 and verdicts.count("warn") == 1  # every event counted once
+
+
 def test_migration_0602_makes_text_titled_items_private(database):
     from sqlalchemy import text
 

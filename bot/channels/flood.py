@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict, deque
 
@@ -9,17 +10,23 @@ MAX_KEYS = 10_000  # keys remembered before quiet ones are dropped
 
 
 class FloodLimiter:
-    """Allows at most `max_events` per `window_s` seconds per key."""
+    """Allows at most `max_events` per `window_s` seconds per key; safe to call from several threads (Telegram's and
+    the web's checks run in worker threads, as the shared PostgreSQL limiter's statement must)."""
 
     def __init__(self, max_events: int = 30, window_s: float = 60.0) -> None:
         self.max_events = max_events
         self.window_s = window_s
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._warned: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def check(self, key: str, now: float | None = None) -> str:
         """'ok', 'warn' (first refusal in a window: tell the user) or 'drop'."""
         now = time.monotonic() if now is None else now
+        with self._lock:
+            return self._check(key, now)
+
+    def _check(self, key: str, now: float) -> str:
         if len(self._events) > MAX_KEYS:  # many one-off keys (addresses, cookies): forget the quiet ones
             for k in [k for k, d in self._events.items() if not d or now - d[-1] > self.window_s]:
                 del self._events[k]

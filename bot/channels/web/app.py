@@ -119,14 +119,10 @@ def _idle(request: web.Request) -> timedelta:
     return timedelta(hours=_settings(request).web_session_idle_hours)
 
 
-def _open(request: web.Request, create: bool = True):
-    """The session of this browser (a new one for an unknown cookie when `create`), off the event loop."""
-
-    def run():
-        with _db(request).session() as s:
-            return sessions.open_session(s, request.cookies.get(COOKIE, ""), _idle(request), create)
-
-    return asyncio.to_thread(run)
+def _session_of(s, request: web.Request, create: bool):
+    """The session of this browser (bot.channels.web.sessions.Opened; a new one for an unknown cookie when
+    `create`, else None), in the database session `s` (call it off the event loop)."""
+    return sessions.open_session(s, request.cookies.get(COOKIE, ""), _idle(request), create)
 
 
 def _set_cookie(request: web.Request, resp: web.StreamResponse, token: str | None) -> None:
@@ -148,14 +144,14 @@ async def _handle(request: web.Request, kind: str) -> web.Response:
     value = str(body.get("text") or body.get("data") or "")
     label = str(body.get("label") or "")[:100]  # what the member pressed, as the page shows it
     key = _key(body.get("id"))
-    limited = _flooded(request)
-    if limited is not None:
-        return limited
-    opened = await _open(request)
+    admitted = await _admit(request)
+    if admitted is None:
+        return _flood_response()
+    opened, allowed = admitted
     token = opened.token
     ref = ChatRef("web", opened.external_id, opened.external_id, "网页用户")
     extra: dict = {}
-    if request.app[FLOOD].check(ref.user_id) != "ok":
+    if not allowed:
         replies = [Reply(say("flood"))]
     elif kind == "text" and value.strip().lower() == END_SESSIONS:
         replies, token = await _end_sessions(request, opened.session_id)
@@ -186,12 +182,26 @@ def _key(raw) -> str | None:
     return key
 
 
-def _flooded(request: web.Request) -> web.Response | None:
-    """The 429 answer when this address sends too fast (checked before any row is written: a cookie is free)."""
+def _admit(request: web.Request):
+    """Off the event loop, in one thread hand-off (with replicas each flood check is a PostgreSQL statement): None
+    when this address sends too fast (checked before any row is written: a cookie is free), else the browser's
+    session (bot.channels.web.sessions.Opened, a new one for an unknown cookie) and whether its chat is within its
+    own flood limit."""
     addr = client_address(request, _settings(request).trusted_proxies)
-    if request.app[FLOOD_ADDR].check(addr) != "ok":
-        return web.json_response({"replies": [_reply_json(Reply(say("flood")))]}, status=429)
-    return None
+
+    def run():
+        if request.app[FLOOD_ADDR].check(addr) != "ok":
+            return None
+        with _db(request).session() as s:
+            opened = _session_of(s, request, True)
+        return opened, request.app[FLOOD].check(opened.external_id) == "ok"
+
+    return asyncio.to_thread(run)
+
+
+def _flood_response() -> web.Response:
+    """The 429 answer to an address that sends too fast."""
+    return web.json_response({"replies": [_reply_json(Reply(say("flood")))]}, status=429)
 
 
 async def _converse(
@@ -293,12 +303,12 @@ async def press(request: web.Request) -> web.Response:
 async def upload(request: web.Request) -> web.Response:
     """An attached photo or document (multipart fields `id` and `file`): saved like a Telegram download and given
     to the Assistant as a file event. A refused file is a 400 (413 when too large) with a Chinese `error`."""
-    limited = _flooded(request)
-    if limited is not None:
-        return limited
-    opened = await _open(request)
+    admitted = await _admit(request)
+    if admitted is None:
+        return _flood_response()
+    opened, allowed = admitted
     ref = ChatRef("web", opened.external_id, opened.external_id, "网页用户")
-    if request.app[FLOOD].check(ref.user_id) != "ok":
+    if not allowed:
         resp = web.json_response({"replies": [_reply_json(Reply(say("flood")))]}, status=429)
         _set_cookie(request, resp, opened.token)
         return resp
@@ -329,7 +339,7 @@ async def history_page(request: web.Request) -> web.Response:
 
     def run():
         with _db(request).session() as s:
-            opened = sessions.open_session(s, request.cookies.get(COOKIE, ""), _idle(request), create=False)
+            opened = _session_of(s, request, False)
             if opened is None:
                 return None, [], False
             return (opened, *history.page(s, opened.external_id, before))
@@ -357,7 +367,7 @@ async def section(request: web.Request) -> web.Response:
 
     def run():
         with _db(request).session() as s:
-            opened = sessions.open_session(s, request.cookies.get(COOKIE, ""), _idle(request), create=False)
+            opened = _session_of(s, request, False)
             row = s.get(QALog, qa_id) if opened is not None else None
             if row is None or row.channel != "web" or row.chat_id != opened.external_id:
                 return None
@@ -406,7 +416,7 @@ async def notifications(request: web.Request) -> web.Response:
 
     def run():
         with _db(request).session() as s:
-            opened = sessions.open_session(s, request.cookies.get(COOKIE, ""), _idle(request), create=False)
+            opened = _session_of(s, request, False)
             if opened is None:
                 return None, []
             notes = take_notes(s, opened.external_id)
