@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from waiting import until_sync
 
+from bot.knowledge import background_vectors
 from bot.knowledge.background_vectors import (
     LOG_FILE,
     PENDING,
@@ -172,10 +173,11 @@ def test_lvzhi_ingest_returns_and_vectors_complete_in_the_background(tmp_path: P
 
 @pytest.mark.parametrize("exact_max", [20_000, 0], ids=["in-memory exact search", "Chroma's HNSW query"])
 def test_a_serving_process_searches_what_another_process_embedded_later(
-    make_settings, small_corpus, exact_max: int
+    make_settings, small_corpus, exact_max: int, monkeypatch
 ) -> None:
     """The knowledge base of a running server must search vectors written afterwards by another process (`lvzhi
     vectors` after an upload): chromadb's shared system kept serving the collection as first read."""
+    monkeypatch.setattr(background_vectors, "REOPEN_MIN_S", 0.0)  # however fast the other process is
     settings = make_settings(embedding_model=USE_MULTILINGUAL, dense_weight=0.3, exact_dense_max=exact_max)
     ingest_paths([small_corpus], settings, progress=False, defer_vectors=True)
     VectorBuilder(settings, progress=False).run()
@@ -201,10 +203,13 @@ def test_a_serving_process_searches_what_another_process_embedded_later(
     assert len(added) == 2 and hits[0][0] in added  # and the new passage is the nearest one
 
 
-def test_a_damaged_collection_leaves_the_lexical_answer(make_settings, small_corpus, caplog) -> None:
+def test_a_damaged_collection_leaves_the_lexical_answer(
+    make_settings, small_corpus, caplog, monkeypatch
+) -> None:
     """A Chroma folder that cannot be read (damaged, or half-replaced by a copy) must not fail the question."""
     from bot.knowledge import vector_generation
 
+    monkeypatch.setattr(background_vectors, "REOPEN_MIN_S", 0.0)
     settings = make_settings(embedding_model=USE_MULTILINGUAL, dense_weight=0.3)
     ingest_paths([small_corpus], settings, progress=False, defer_vectors=True)
     VectorBuilder(settings, progress=False).run()
@@ -223,3 +228,22 @@ def test_a_damaged_collection_leaves_the_lexical_answer(make_settings, small_cor
         database.write_bytes(saved)
     vector_generation.bump(index)
     assert len(kb.retriever.dense.search("提案", 4)) == 4  # repaired: searched again at once
+
+
+def test_a_burst_of_changes_reopens_the_collection_once(make_settings, small_corpus, monkeypatch) -> None:
+    """Each opening is a new chromadb system (memory not all given back): a writer's burst of changes within
+    REOPEN_MIN_S is read at once, later, not one opening per change."""
+    from bot.knowledge import vector_generation
+
+    settings = make_settings(embedding_model=USE_MULTILINGUAL, dense_weight=0.3)
+    ingest_paths([small_corpus], settings, progress=False, defer_vectors=True)
+    VectorBuilder(settings, progress=False).run()
+    dense = KnowledgeBase.open(settings).retriever.dense
+    monkeypatch.setattr(background_vectors, "REOPEN_MIN_S", 3600.0)
+    dense.search("提案", 4)
+    first = dense.store
+    for _ in range(3):
+        vector_generation.bump(settings.resolved_index_dir)
+        assert len(dense.search("提案", 4)) == 4 and dense.store is first
+    monkeypatch.setattr(background_vectors, "REOPEN_MIN_S", 0.0)  # the interval is over
+    assert len(dense.search("提案", 4)) == 4 and dense.store is not first

@@ -44,9 +44,11 @@ MANIFEST_FILE = "manifest.sqlite3"
 LOCK_FILE = "vectors.lock"
 LOG_FILE = "vectors.log"
 PENDING = "pending"  # manifest value of embedding_model for a document whose vectors are still to be made
-RETRY_S = (
-    5.0  # after a failed dense search, answers are lexical-only for this long (or until the vectors change)
-)
+# A changed collection is reopened at most this often (s): each opening is a new chromadb system, whose memory is not
+# all given back (~0.35 MiB an opening, measured over 250), and a foreground ingest changes it once per batch.
+REOPEN_MIN_S = 2.0
+# After a failed dense search, answers are lexical-only for this long (s), or until the vectors change.
+RETRY_S = 5.0
 WRITER_WAIT_S = 600.0  # how long a manifest write waits for an ingest that holds the write lock
 
 
@@ -255,8 +257,9 @@ class VectorsWhenComplete:
     Completeness is read from the manifest when the index's generation stamp changes (a writer committed vectors or
     marked documents pending: `bot/knowledge/vector_generation.py`, one `stat` per search) and, while incomplete, at
     most every `recheck_s` seconds. The Chroma collection is opened only once complete, so this process never
-    reads a collection another process is still writing, and it is opened afresh after every change, so vectors
-    written by another process (`lvzhi vectors` after an upload) are searched as soon as they are complete.
+    reads a collection another process is still writing, and it is opened afresh after a change (at most every
+    REOPEN_MIN_S seconds), so vectors written by another process (`lvzhi vectors` after an upload) are searched as
+    soon as they are complete.
     `exact_max`: passed to VectorStore (LVZHI_EXACT_DENSE_MAX when None).
     """
 
@@ -271,6 +274,7 @@ class VectorsWhenComplete:
         self._store: VectorStore | None = None
         self._stamp: Stamp = None
         self._next_check = 0.0
+        self._opened_at = 0.0  # time.monotonic() of the last opening of the collection
         self._lock = threading.Lock()
         self._told = False
 
@@ -281,8 +285,11 @@ class VectorsWhenComplete:
         if stamp == self._stamp and (self._store is not None or time.monotonic() < self._next_check):
             return self._store  # nothing changed since the last look: no lock, no manifest read
         with self._lock:
-            if stamp == self._stamp and (self._store is not None or time.monotonic() < self._next_check):
+            now = time.monotonic()
+            if stamp == self._stamp and (self._store is not None or now < self._next_check):
                 return self._store
+            if self._store is not None and now - self._opened_at < REOPEN_MIN_S:
+                return self._store  # a writer is busy: its next changes are read together, a moment later
             changed, self._stamp = stamp != self._stamp, stamp
             self._next_check = time.monotonic() + self.recheck_s
             done, total = vector_status(self.index_dir, self.identity)
@@ -293,7 +300,7 @@ class VectorsWhenComplete:
                     self._store = VectorStore(
                         self.index_dir, self.embeddings, self.identity, fresh=True, exact_max=self.exact_max
                     )
-                    self._told = False
+                    self._opened_at, self._told = time.monotonic(), False
             else:
                 self._store = None
                 if not self._told:
