@@ -206,28 +206,53 @@ def test_a_serving_process_searches_what_another_process_embedded_later(
 def test_a_damaged_collection_leaves_the_lexical_answer(
     make_settings, small_corpus, caplog, monkeypatch
 ) -> None:
-    """A Chroma folder that cannot be read (damaged, or half-replaced by a copy) must not fail the question."""
+    """A Chroma folder that cannot be read (damaged, or half-replaced by a copy) must not fail the question: the store
+    in use keeps answering, and without one the answer is lexical-only."""
     from bot.knowledge import vector_generation
 
+    monkeypatch.setattr(background_vectors, "REOPEN_MIN_S", 0.0)
+    monkeypatch.setattr(background_vectors, "RETRY_S", 0.0)  # retry at the next search
+    settings = make_settings(embedding_model=USE_MULTILINGUAL, dense_weight=0.3)
+    ingest_paths([small_corpus], settings, progress=False, defer_vectors=True)
+    VectorBuilder(settings, progress=False).run()
+    index = settings.resolved_index_dir
+    database = index / "chroma" / "chroma.sqlite3"
+    saved = database.read_bytes()
+    running = KnowledgeBase.open(settings)
+    assert len(running.retriever.dense.search("提案", 4)) == 4
+    database.write_bytes(b"not a database" * 1000)
+    vector_generation.bump(index)  # as a writer would: the running server tries to reopen the collection
+    try:
+        assert len(running.retriever.dense.search("提案", 4)) == 4  # the store in use still answers
+        fresh = KnowledgeBase.open(settings)  # a server started now has no store to fall back on
+        assert fresh.retriever.dense.search("提案", 4) == []
+        assert "六时" in fresh.search("大会提案什么时候交？", 1)[0].text  # the lexical answer stands
+        assert caplog.text.count("向量检索失败") >= 2  # each failure is logged
+    finally:
+        database.write_bytes(saved)
+    vector_generation.bump(index)
+    assert len(fresh.retriever.dense.search("提案", 4)) == 4  # repaired: searched again
+
+
+def test_the_last_complete_vectors_serve_while_an_upload_is_embedded(
+    make_settings, small_corpus, monkeypatch
+):
+    """After an upload the new document's vectors are made in the background: meanwhile the vectors of the others
+    keep their say (they used to stop for the whole run), and the new ones join when complete."""
     monkeypatch.setattr(background_vectors, "REOPEN_MIN_S", 0.0)
     settings = make_settings(embedding_model=USE_MULTILINGUAL, dense_weight=0.3)
     ingest_paths([small_corpus], settings, progress=False, defer_vectors=True)
     VectorBuilder(settings, progress=False).run()
-    kb = KnowledgeBase.open(settings)
-    assert len(kb.retriever.dense.search("提案", 4)) == 4
-    index = settings.resolved_index_dir
-    database = index / "chroma" / "chroma.sqlite3"
-    saved = database.read_bytes()
-    database.write_bytes(b"not a database" * 1000)
-    vector_generation.bump(index)  # as a writer would: the server reopens the collection
-    try:
-        assert kb.retriever.dense.search("提案", 4) == []  # the dense part gives nothing …
-        assert "六时" in kb.search("大会提案什么时候交？", 1)[0].text  # … and the lexical answer stands
-        assert "向量检索失败" in caplog.text
-    finally:
-        database.write_bytes(saved)
-    vector_generation.bump(index)
-    assert len(kb.retriever.dense.search("提案", 4)) == 4  # repaired: searched again at once
+    dense = KnowledgeBase.open(settings).retriever.dense
+    assert len(dense.search("提案", 10)) == 4
+    (small_corpus / "会议须知.txt").write_text(
+        "会议须知\n第一条 全体会议每年举行一次。\n第二条 委员因故不能出席会议的，应当向秘书处请假。\n",
+        encoding="utf-8",
+    )
+    ingest_paths([small_corpus], settings, progress=False, defer_vectors=True)  # pending: the stamp moves
+    assert len(dense.search("提案", 10)) == 4  # the last complete collection still answers
+    VectorBuilder(settings, progress=False).run()
+    assert len(dense.search("提案", 10)) == 6  # complete again: the new document's vectors are searched
 
 
 def test_a_burst_of_changes_reopens_the_collection_once(make_settings, small_corpus, monkeypatch) -> None:

@@ -88,3 +88,22 @@ def test_a_failed_answer_stores_the_apology_for_replays(bot_services, database, 
             (1, "bot", say("apology")),
         ]
         assert s.scalar(select(func.count()).select_from(QALog)) == 0
+
+
+def test_a_replayed_question_is_not_answered_again(bot_services, database, monkeypatch):
+    """A retry of a message whose first request was answered (the page's retry, another replica) gets the stored
+    replies without paying for a second answer (an LLM's, say) that it would not give."""
+    answered: list[str] = []
+    real = bot_services.assistant.answerer.answer
+
+    def counting(question, *args, **kwargs):
+        answered.append(question)
+        return real(question, *args, **kwargs)
+
+    monkeypatch.setattr(bot_services.assistant.answerer, "answer", counting)
+    with serve_web_app(bot_services) as (url, _loop), httpx.Client(base_url=url, timeout=60) as client:
+        first = client.post("/api/message", json={"text": "提案审查要多久？", "id": "q-7"}).json()
+        again = client.post("/api/message", json={"text": "提案审查要多久？", "id": "q-7"}).json()
+        other = client.post("/api/message", json={"text": "提案审查要多久？", "id": "q-8"}).json()
+    assert again["replies"] == first["replies"] and "十五个工作日" in other["replies"][0]["html"]
+    assert answered == ["提案审查要多久？", "提案审查要多久？"]  # the first and the new key, not the replay

@@ -22,9 +22,8 @@ class FloodLimiter:
 
     def check(self, key: str, now: float | None = None) -> str:
         """'ok', 'warn' (first refusal in a window: tell the user) or 'drop'."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return self._check(key, now)
+        with self._lock:  # the time read inside: each key's deque stays in time order
+            return self._check(key, time.monotonic() if now is None else now)
 
     def _check(self, key: str, now: float) -> str:
         if len(self._events) > MAX_KEYS:  # many one-off keys (addresses, cookies): forget the quiet ones

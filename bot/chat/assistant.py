@@ -30,6 +30,11 @@ kinds.register(answers.TYPE_KEY, answers.FLOW_KIND)  # a campaign answer starts 
 class Ledger(Protocol):
     """A channel's own record of one event, written in the event's transaction (e.g. the web chat's messages)."""
 
+    def seen(self, s: Session) -> bool:
+        """Whether the event was recorded before (a replay), read without writing: checked before a question is
+        answered, so that a replay does not pay for an answer (an LLM's, say) it will not give."""
+        ...
+
     def claim(self, s: Session) -> bool:
         """Record the event; False when it was recorded before (a replay: nothing more is written)."""
         ...
@@ -71,7 +76,7 @@ class Assistant:
         nothing written — and given the replies before the commit."""
         # A question is answered before the write transaction opens: answering may take seconds (an LLM), and
         # SQLite would otherwise hold its write lock, and stall every other chat, for all that time.
-        ahead = self._answer_ahead(ref, event) if event.kind == "text" else None
+        ahead = self._answer_ahead(ref, event, ledger) if event.kind == "text" else None
         with self.db.session() as s:
             if ledger is not None and not ledger.claim(s):
                 return []
@@ -115,13 +120,15 @@ class Assistant:
         not idle (bot.suggestions.state.activity)."""
         return activity is not None and not activity[0] and utcnow() - activity[1] <= self.idle
 
-    def _answer_ahead(self, ref: ChatRef, event: Event) -> Answer | None:
+    def _answer_ahead(self, ref: ChatRef, event: Event, ledger: Ledger | None = None) -> Answer | None:
         """The answer to a text that will be a question (read-only look at the chat), or None."""
         question = event.text.strip()
         if not question or len(question) > QUESTION_MAX:
             return None
         with self.db.session() as s:
             if event.update_key and processed.seen(s, ref.channel, event.update_key):
+                return None
+            if ledger is not None and ledger.seen(s):
                 return None
             if self._in_flow(flow_state.activity(s, ref)):
                 return None  # the text belongs to a flow

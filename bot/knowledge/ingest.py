@@ -163,6 +163,9 @@ class Ingestor:
         self.report = IngestReport()
         self._pending: list[Chunk] = []
         self._lexical_dirty = False
+        self._vectors_written = (
+            False  # the collection changed in this run (the stamp is bumped after the commit)
+        )
 
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         """Ingest files and folders; returns the report."""
@@ -191,11 +194,13 @@ class Ingestor:
         if prune:
             self._prune([Path(p).expanduser().resolve() for p in paths])
         self._sync_vectors()
-        changed = self._lexical_dirty  # set by every added, replaced or removed document
+        changed = (
+            self._lexical_dirty or self._vectors_written
+        )  # documents added, replaced, removed or re-embedded
         self._sync_lexical()
         self.manifest.commit()
         if changed and self.settings.dense_index:
-            vector_generation.bump(self.index_dir)  # readers re-check which documents have vectors
+            vector_generation.bump(self.index_dir)  # committed: readers re-check which documents have vectors
         self.report.chunk_total = self.manifest.total_chunks()
         self.report.doc_total = len(self.manifest.entries())
         self.report.seconds = time.perf_counter() - start
@@ -215,6 +220,8 @@ class Ingestor:
                 self.report.removed.extend(sorted(known))
             self._sync_lexical()
             self.manifest.commit()
+            if known and self.settings.dense_index:
+                vector_generation.bump(self.index_dir)
             self.report.chunk_total = self.manifest.total_chunks()
             self.report.doc_total = len(self.manifest.entries())
             self.report.seconds = time.perf_counter() - start
@@ -352,6 +359,7 @@ class Ingestor:
         if present - known:
             self.vectors.remove_docs(present - known)
         todo = sorted(stale | (known - present))
+        self._vectors_written = self._vectors_written or bool(todo) or bool(present - known)
         bar = tqdm(
             todo, desc="重新生成向量", unit="个", file=sys.stderr, disable=not self.progress, leave=False
         )

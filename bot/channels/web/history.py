@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from bot.chat.types import Button, Reply
@@ -18,6 +18,9 @@ from bot.storage.insert_once import insert_once
 from bot.storage.models import QALog, WebMessage, WebSession, utcnow
 
 _ADD = insert(WebMessage)  # the replies, one executemany
+_SEEN = select(WebMessage.id).where(  # built once: read before every keyed question
+    WebMessage.chat_id == bindparam("chat"), WebMessage.update_key == bindparam("key"), WebMessage.seq == 0
+)
 PAGE = 30  # messages per history page
 SHOWN = ("me", "bot")  # roles listed in the history; "aside" rows (passages, votes) are only kept for replays
 
@@ -47,6 +50,12 @@ class Exchange:
     html: str
     aside: bool = False
     replayed: bool = False
+
+    def seen(self, s: Session) -> bool:
+        """Whether a message with this key was recorded before (always False without a key)."""
+        if self.key is None:
+            return False
+        return s.connection().execute(_SEEN, {"chat": self.chat_id, "key": self.key}).first() is not None
 
     def claim(self, s: Session) -> bool:
         """Record the member's message; False (and `replayed`) when its key was recorded before."""
