@@ -183,6 +183,7 @@ def test_a_serving_process_searches_what_another_process_embedded_later(
     VectorBuilder(settings, progress=False).run()
     kb = KnowledgeBase.open(settings)
     dense = kb.retriever.dense
+    assert dense.warm_up()  # as `lvzhi serve` does before it listens (the in-memory copy is read now)
     assert len(dense.search("提案", 10)) == 4  # opened and searched before the other process writes
 
     (small_corpus / "会议须知.txt").write_text(
@@ -219,6 +220,7 @@ def test_a_damaged_collection_leaves_the_lexical_answer(
     database = index / "chroma" / "chroma.sqlite3"
     saved = database.read_bytes()
     running = KnowledgeBase.open(settings)
+    assert running.retriever.dense.warm_up()  # a server: the vectors are held in memory
     assert len(running.retriever.dense.search("提案", 4)) == 4
     database.write_bytes(b"not a database" * 1000)
     vector_generation.bump(index)  # as a writer would: the running server tries to reopen the collection

