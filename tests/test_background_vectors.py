@@ -274,3 +274,21 @@ def test_a_burst_of_changes_reopens_the_collection_once(make_settings, small_cor
         assert len(dense.search("提案", 4)) == 4 and dense.store is first
     monkeypatch.setattr(background_vectors, "REOPEN_MIN_S", 0.0)  # the interval is over
     assert len(dense.search("提案", 4)) == 4 and dense.store is not first
+
+
+def test_a_reopened_knowledge_base_of_a_server_holds_its_vectors_in_memory(
+    make_settings, small_corpus
+) -> None:
+    """After an upload the server reopens its knowledge base (LiveKnowledge.reload): the new one reads its vectors
+    before the swap, as the first did at start, rather than leaving the first questions to Chroma."""
+    from bot.knowledge.live import LiveKnowledge
+
+    settings = make_settings(embedding_model=USE_MULTILINGUAL, dense_weight=0.3)
+    ingest_paths([small_corpus], settings, progress=False, defer_vectors=True)
+    VectorBuilder(settings, progress=False).run()
+    live = LiveKnowledge(lambda embeddings: KnowledgeBase.open(settings, embeddings=embeddings))
+    live.warm_up_dense()  # what `lvzhi serve` does before it listens
+    fresh = live.reload()
+    assert fresh.retriever.dense.serving and fresh.retriever.dense.store._exact is not None
+    cold = LiveKnowledge(lambda embeddings: KnowledgeBase.open(settings, embeddings=embeddings)).reload()
+    assert not cold.retriever.dense.serving  # a one-shot process does not read them

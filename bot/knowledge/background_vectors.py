@@ -291,6 +291,11 @@ class VectorsWhenComplete:
         self._told = False
 
     @property
+    def serving(self) -> bool:
+        """Whether warm_up was called: this process answers many questions and holds the vectors in memory."""
+        return self._serving
+
+    @property
     def store(self) -> VectorStore | None:
         """The vector store of the last complete collection, or None before there was one; raises what opening
         the collection raises (see `search`)."""

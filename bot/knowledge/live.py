@@ -37,6 +37,9 @@ class LiveKnowledge:
         with self._lock:
             embeddings = self._current.__dict__.get("embeddings")
             fresh = self._opener(embeddings)
+            dense = getattr(self._current.__dict__.get("retriever"), "dense", None)
+            if getattr(dense, "serving", False):  # a server's vectors stay in memory, read before the swap
+                fresh.warm_up_dense()
             self._current = (
                 fresh  # one reference assignment: readers see the old or the new index, never a mix
             )
