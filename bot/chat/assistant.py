@@ -113,12 +113,16 @@ class Assistant:
             return self._dispatch(s, ident, ref, state, event, ahead) + notice
 
     def _idle(self, state: FlowState | None) -> bool:
-        return state is not None and not state.paused and utcnow() - state.updated_at > self.idle
+        return state is not None and not state.paused and self._stale(state.updated_at)
+
+    def _stale(self, updated_at: datetime) -> bool:
+        """Whether a flow last changed at `updated_at` has been left longer than the idle time."""
+        return utcnow() - updated_at > self.idle
 
     def _in_flow(self, activity: tuple[bool, datetime] | None) -> bool:
         """Whether a text now is the next answer of the chat's flow: (paused, updated_at) of a flow running and
         not idle (bot.suggestions.state.activity)."""
-        return activity is not None and not activity[0] and utcnow() - activity[1] <= self.idle
+        return activity is not None and not activity[0] and not self._stale(activity[1])
 
     def _answer_ahead(self, ref: ChatRef, event: Event, ledger: Ledger | None = None) -> Answer | None:
         """The answer to a text that will be a question (read-only look at the chat), or None."""

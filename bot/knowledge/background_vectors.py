@@ -284,21 +284,16 @@ class VectorsWhenComplete:
         self._next_check = 0.0
         self._opened_at = 0.0  # time.monotonic() of the last opening of the collection
         self._retry_at = 0.0  # after a failure, no new opening before this time.monotonic()
-        self._serving = (
-            False  # set by warm_up: a process that answers many questions (reads the copy at opening)
-        )
+        # Set by warm_up: this process answers many questions and holds the vectors in memory (read at opening).
+        self.serving = False
         self._lock = threading.Lock()
         self._told = False
 
     @property
-    def serving(self) -> bool:
-        """Whether warm_up was called: this process answers many questions and holds the vectors in memory."""
-        return self._serving
-
-    @property
     def store(self) -> VectorStore | None:
-        """The vector store of the last complete collection, or None before there was one; raises what opening
-        the collection raises (see `search`)."""
+        """The vector store of the last complete collection, or None before there was one. When opening a changed
+        collection fails (a damaged or half-replaced Chroma folder, a Chroma server that went away), the store in use
+        stays, a warning is logged and no new opening is tried for RETRY_S seconds."""
         stamp = vector_generation.stamp(self.index_dir)
         if stamp == self._stamp and (self._store is not None or time.monotonic() < self._next_check):
             return self._store  # nothing changed since the last look: no lock, no manifest read
@@ -306,14 +301,17 @@ class VectorsWhenComplete:
             now = time.monotonic()
             if stamp == self._stamp and (self._store is not None or now < self._next_check):
                 return self._store
+            # a failure is recent, or a writer is busy (its next changes are read together, a moment later)
             if now < self._retry_at or (self._store is not None and now - self._opened_at < REOPEN_MIN_S):
-                return (
-                    self._store
-                )  # a writer is busy (its next changes are read together), or a failure is recent
+                return self._store
             done, total = vector_status(self.index_dir, self.identity)
             if total and done == total:
                 if self._store is None or stamp != self._stamp:
-                    self._store = self._open()
+                    try:
+                        self._store = self._open()
+                    except Exception as exc:  # noqa: BLE001 - a failed opening must leave the answers as they are
+                        self._failed(exc)
+                        return self._store
                     self._opened_at, self._told = time.monotonic(), False
             elif not self._told:
                 self._told = True
@@ -332,34 +330,31 @@ class VectorsWhenComplete:
             self.index_dir, self.embeddings, self.identity, fresh=True, exact_max=self.exact_max,
             query_vector=self.query_vector,
         )  # fmt: skip
-        if self._serving:  # a server: the copy now, a snapshot of the collection as it was complete
+        if self.serving:  # a server: the copy now, a snapshot of the collection as it was complete
             store.warm_up()
         return store
+
+    def _failed(self, exc: Exception) -> None:
+        """Log a failure of the dense part and hold back new openings for RETRY_S seconds (call under the lock)."""
+        log.warning("向量检索失败（%s: %s），本次只用关键词检索", type(exc).__name__, exc)
+        self._retry_at = time.monotonic() + RETRY_S
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """The k nearest chunks as (chunk_id, cosine), or [] before the vectors were first complete.
 
-        A failure never fails the question. When opening a changed collection fails (a damaged or half-replaced
-        Chroma folder, a Chroma server that went away) the store in use, if any, keeps answering; when searching
-        fails, that store is dropped and [] returned (lexical-only). Either way a warning is logged and no new
-        opening is tried for RETRY_S seconds."""
-        store = None
+        A failure never fails the question: a failed opening leaves the store in use answering (see `store`); when
+        searching fails, that store is dropped and [] returned (lexical-only), with a warning and RETRY_S seconds
+        before the next opening."""
+        store = self.store
+        if store is None:
+            return []
         try:
-            store = self.store
-            return store.search(query, k) if store is not None else []
+            return store.search(query, k)
         except Exception as exc:  # noqa: BLE001 - any failure of the dense part must leave the lexical answer
-            log.warning("向量检索失败（%s: %s），本次只用关键词检索", type(exc).__name__, exc)
             with self._lock:
-                if store is not None and self._store is store:  # this store failed, not merely a new opening
+                if self._store is store:
                     self._store = None
-                self._retry_at = time.monotonic() + RETRY_S
-            if (
-                store is None and self._store is not None
-            ):  # the opening failed: the store in use still answers
-                try:
-                    return self._store.search(query, k)
-                except Exception:  # noqa: BLE001 - the same: lexical-only
-                    return []
+                self._failed(exc)
             return []
 
     def warm_up(self) -> bool:
@@ -367,7 +362,7 @@ class VectorsWhenComplete:
         load the model with one embedding (together ~0.7 s of CPU); True when the store is open (vectors
         complete), False when there is nothing to open yet. Marks this process as a server: every opening reads
         the collection's vectors into memory at once."""
-        self._serving = True
+        self.serving = True
         store = self.store
         if store is None:
             return False

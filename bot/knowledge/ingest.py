@@ -163,9 +163,8 @@ class Ingestor:
         self.report = IngestReport()
         self._pending: list[Chunk] = []
         self._lexical_dirty = False
-        self._vectors_written = (
-            False  # the collection changed in this run (the stamp is bumped after the commit)
-        )
+        # the collection changed in this run by a re-embedding (the stamp is bumped after the commit)
+        self._vectors_written = False
 
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         """Ingest files and folders; returns the report."""
@@ -194,9 +193,8 @@ class Ingestor:
         if prune:
             self._prune([Path(p).expanduser().resolve() for p in paths])
         self._sync_vectors()
-        changed = (
-            self._lexical_dirty or self._vectors_written
-        )  # documents added, replaced, removed or re-embedded
+        # documents added, replaced, removed or re-embedded
+        changed = self._lexical_dirty or self._vectors_written
         self._sync_lexical()
         self.manifest.commit()
         if changed and self.settings.dense_index:

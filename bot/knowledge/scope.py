@@ -56,13 +56,9 @@ def title_place(title: str) -> str | None:
     return m.group(1) if m and m.group(1)[0] not in _NOT_A_PLACE_START else None
 
 
+@lru_cache(maxsize=8192)  # titles and candidate passages come back at every question with a body in it
 def bodies(text: str) -> frozenset[str]:
     """The bodies a text names: 政协, 人大, 政府."""
-    return _bodies(text)
-
-
-@lru_cache(maxsize=8192)  # titles and candidate passages come back at every question with a body in it
-def _bodies(text: str) -> frozenset[str]:
     norm = normalize(text)
     return frozenset(body for body, words in _BODIES.items() if any(w in norm for w in words))
 

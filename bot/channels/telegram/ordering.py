@@ -28,9 +28,8 @@ class PerChatOrder(BaseUpdateProcessor):
     def __init__(self, max_concurrent: int) -> None:
         super().__init__(max_concurrent)
         self._slots = asyncio.BoundedSemaphore(max_concurrent)
-        self._locks: dict[
-            int, tuple[asyncio.Lock, int]
-        ] = {}  # chat id -> (its lock, updates holding or waiting)
+        # chat id -> (its lock, updates holding or waiting)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
 
     @staticmethod
     def chat_of(update: object) -> int | None:

@@ -208,8 +208,8 @@ async def _converse(
     request: web.Request, opened, ref: ChatRef, event: Event, shown_html: str, aside: bool
 ) -> tuple[list[Reply], str | None]:
     """Run the Assistant once per client key, the member's message and its replies stored in the Assistant's one
-    write transaction (history.Exchange, which is also what makes a key count once); a replayed key gets the stored replies of the first request (waiting for
-    them while it is still being answered).
+    write transaction (history.Exchange, which is also what makes a key count once); a replayed key gets the
+    stored replies of the first request (waiting for them while it is still being answered).
 
     Returns the replies and a new cookie token when the event changed the chat's binding (else None)."""
     db, key = _db(request), event.update_key
@@ -309,7 +309,7 @@ async def upload(request: web.Request) -> web.Response:
     opened, allowed = admitted
     ref = ChatRef("web", opened.external_id, opened.external_id, "网页用户")
     if not allowed:
-        resp = web.json_response({"replies": [_reply_json(Reply(say("flood")))]}, status=429)
+        resp = _flood_response()
         _set_cookie(request, resp, opened.token)
         return resp
     root = _settings(request).data_dir / "attachments"

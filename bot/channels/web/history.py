@@ -3,7 +3,8 @@ retried request gets back instead of a second answer.
 
 A request with a client-made key records the member's message under that key and its replies in the Assistant's
 one write transaction (`Exchange`, the Assistant's ledger); the request whose transaction recorded it answers, a
-replay of the key gets those replies (`replies_of`) instead. Sync functions on a SQLAlchemy Session (call them from a thread).
+replay of the key gets those replies (`replies_of`) instead. Sync functions on a SQLAlchemy Session (call them
+from a thread).
 """
 
 from __future__ import annotations
