@@ -294,6 +294,10 @@ class VectorsWhenComplete:
         """The vector store of the last complete collection, or None before there was one. When opening a changed
         collection fails (a damaged or half-replaced Chroma folder, a Chroma server that went away), the store in use
         stays, a warning is logged and no new opening is tried for RETRY_S seconds."""
+        return self._current(quiet=True)
+
+    def _current(self, quiet: bool) -> VectorStore | None:
+        """`store`; with quiet=False a failed opening raises instead (warm_up: the caller says what it means)."""
         stamp = vector_generation.stamp(self.index_dir)
         if stamp == self._stamp and (self._store is not None or time.monotonic() < self._next_check):
             return self._store  # nothing changed since the last look: no lock, no manifest read
@@ -310,6 +314,8 @@ class VectorsWhenComplete:
                     try:
                         self._store = self._open()
                     except Exception as exc:  # noqa: BLE001 - a failed opening must leave the answers as they are
+                        if not quiet:
+                            raise
                         self._failed(exc)
                         return self._store
                     self._opened_at, self._told = time.monotonic(), False
@@ -363,7 +369,7 @@ class VectorsWhenComplete:
         complete), False when there is nothing to open yet. Marks this process as a server: every opening reads
         the collection's vectors into memory at once."""
         self.serving = True
-        store = self.store
+        store = self._current(quiet=False)
         if store is None:
             return False
         store.warm_up()
