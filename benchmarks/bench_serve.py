@@ -303,6 +303,7 @@ def run_profile(n: int, data_dir: Path, qs: list[str]) -> None:
 
     async def main() -> None:
         asyncio.get_running_loop().set_default_executor(_Inline())
+        services.__dict__["answer_pool"] = _Inline()  # the members' messages too (bot.channels.pool)
         app = build_web_app(services)
         tag = f"p{os.getpid()}"
         await _web_questions(app, WARM_UP, f"{tag}-w")  # load the indexes and the model before measuring

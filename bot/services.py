@@ -82,6 +82,24 @@ class Services:
         )
 
     @property
+    def answer_patience_s(self) -> float:
+        """How long (s) a member's message may run before another starts beside it (bot.channels.pool):
+        settings.answer_patience_s, or when unset 0.2 with SQLite and nothing answered over the network (no LLM,
+        no Chroma server), else 0."""
+        s = self.settings
+        if s.answer_patience_s is not None:
+            return s.answer_patience_s
+        waits = s.llm_base_url or s.chroma_url or not s.resolved_database_url.startswith("sqlite")
+        return 0.0 if waits else 0.2
+
+    @cached_property
+    def answer_pool(self):  # -> bot.channels.pool.PatientPool
+        """The threads that run members' messages (Assistant.handle) for the channels."""
+        from bot.channels.pool import PatientPool
+
+        return PatientPool(max(1, self.settings.answer_threads), self.answer_patience_s)
+
+    @property
     def shared_limits(self) -> bool:
         """Whether send rates and flood limits live in the database (PostgreSQL: replicas share them)."""
         return self.db.dialect == "postgresql"

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     # One log line per web request (aiohttp's access log, with the client address). Off: the proxy in front
     # (nginx) logs requests, and formatting the line cost the server ~0.15 ms of CPU per member's message.
     web_access_log: bool = False
+    # Members' messages (web chat and Telegram) run on up to answer_threads threads (bot/channels/pool.py), one at
+    # a time while each finishes within answer_patience_s; another starts when every running one has taken longer.
+    # Unset patience: 0.2 s with SQLite and nothing answered over the network, else 0 (a plain thread pool: an LLM,
+    # a Chroma server or PostgreSQL make threads wait on the network, not on each other).
+    answer_threads: int = 8
+    answer_patience_s: float | None = None
 
     # --- conversational flows
     flow_idle_minutes: int = 60

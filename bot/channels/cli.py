@@ -1,4 +1,4 @@
-"""`lvzhi serve`: the local web chat, plus the Telegram bot in the same event loop when a token is set."""
+"""`lvzhi serve`: the local web chat, plus the Telegram bot in the same event loop (uvloop's) when a token is set."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 
+import uvloop
 from aiohttp import web
 
 from bot.services import build_services
@@ -98,6 +99,8 @@ async def serve(
             await tg_app.stop(tg)
         if runner is not None:
             await runner.cleanup()
+        if "answer_pool" in services.__dict__:  # its jobs are done: their requests and updates have ended
+            await asyncio.to_thread(services.answer_pool.shutdown)
 
 
 def serve_cmd(args: argparse.Namespace) -> int:
@@ -114,5 +117,6 @@ def serve_cmd(args: argparse.Namespace) -> int:
         host, port = args.host or s.web_host, args.port or s.web_port
         await serve(services, host, port, not args.no_telegram, stop, args.role)
 
-    asyncio.run(main())
+    # libuv's event loop: ~0.2 ms less CPU per member's message than asyncio's own (README, "Serving cost")
+    uvloop.run(main())
     return 0

@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.channels.flood import FloodLimiter
+from bot.channels.pool import in_answer_pool
 from bot.channels.telegram import member_menu
 from bot.channels.telegram.sender import Sender
 from bot.channels.telegram.staff_menu import staff_chat_ids
@@ -41,8 +42,8 @@ def _key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 
 async def _run(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
-    assistant = context.bot_data["services"].assistant
-    replies = await asyncio.to_thread(assistant.handle, _ref(update), event)
+    services = context.bot_data["services"]
+    replies = await in_answer_pool(services, services.assistant.handle, _ref(update), event)
     query = update.callback_query
     pressed = query.message.message_id if query is not None and query.message is not None else None
     await _sender(context).replies(update.effective_chat.id, replies, query.id if query else None, pressed)

@@ -14,6 +14,7 @@ import html as html_lib
 import json
 import logging
 import re
+import threading
 import time
 from datetime import timedelta
 from functools import lru_cache
@@ -23,6 +24,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.channels.flood import FloodLimiter
+from bot.channels.pool import in_answer_pool
 from bot.channels.web import history, sessions, uploads
 from bot.channels.web.client import client_address
 from bot.channels.web.context import SERVICES, secure_cookies
@@ -38,7 +40,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "lvzhi_web"
 FLOOD = web.AppKey("flood", FloodLimiter)
 FLOOD_ADDR = web.AppKey("flood_addr", FloodLimiter)
-IN_FLIGHT = web.AppKey("in_flight", set)  # (chat, client key) of the requests being answered by this process
+IN_FLIGHT = web.AppKey("in_flight", object)  # InFlight: the requests being answered by this process
 END_SESSIONS = "/logout"  # the chat command that ends every web session of the member
 UPDATE_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 NOTES_PER_POLL = 20
@@ -107,6 +109,10 @@ def _reply_json(r: Reply) -> dict:
     return {"html": r.html, "buttons": rows, "toast": r.toast, "meta": r.meta}
 
 
+def _services(request: web.Request):
+    return request.app[SERVICES]
+
+
 def _db(request: web.Request):
     return request.app[SERVICES].db
 
@@ -139,40 +145,86 @@ def max_text() -> int:
     return max(f.max for t in catalog().types for f in t.fields)
 
 
+@dataclasses.dataclass
+class _Turn:
+    """What one message came to, worked out off the event loop: the browser's session, the replies, the cookie
+    token to set, whether another request has (or is giving) the replies of this client key, a vote's state."""
+
+    opened: sessions.Opened
+    replies: list[Reply]
+    token: str | None
+    replayed: bool = False
+    vote: dict | None = None
+
+
+class InFlight:
+    """(chat, client key) of the requests being answered by this process; thread-safe."""
+
+    def __init__(self) -> None:
+        self._keys: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def enter(self, flight: tuple[str, str]) -> bool:
+        """Mark `flight` as being answered; False when it already is (a replay of a request in progress)."""
+        with self._lock:
+            if flight in self._keys:
+                return False
+            self._keys.add(flight)
+            return True
+
+    def leave(self, flight: tuple[str, str]) -> None:
+        """`flight` is answered (or failed)."""
+        with self._lock:
+            self._keys.discard(flight)
+
+
 async def _handle(request: web.Request, kind: str) -> web.Response:
     body = await json_object(request, {"text": (str,), "data": (str,), "id": (str, int), "label": (str,)})
     value = str(body.get("text") or body.get("data") or "")
     label = str(body.get("label") or "")[:100]  # what the member pressed, as the page shows it
     key = _key(body.get("id"))
-    admitted = await _admit(request)
-    if admitted is None:
+    # One thread hand-off per message: the flood checks, the session, the answer and the vote's state.
+    turn = await in_answer_pool(_services(request), _turn, request, kind, value, label, key)
+    if turn is None:
         return _flood_response()
-    opened, allowed = admitted
-    token = opened.token
-    ref = ChatRef("web", opened.external_id, opened.external_id, "网页用户")
-    extra: dict = {}
-    if not allowed:
-        replies = [Reply(say("flood"))]
-    elif kind == "text" and value.strip().lower() == END_SESSIONS:
-        replies, token = await _end_sessions(request, opened.session_id)
-    elif kind == "text" and len(value) > max_text():
-        replies = [Reply(say("web_text_too_long", n=len(value), max=max_text()))]
-    else:
-        if kind == "text" and value.startswith("/"):
-            name, _, arg = value[1:].partition(" ")
-            event = Event("command", name.strip().lower(), arg.strip(), update_key=key)
-        else:
-            event = Event(kind, value, update_key=key)
-        shown = esc(label or value)
-        aside = kind == "press" and value.startswith(ASIDE)
-        replies, rotated = await _converse(request, opened, ref, event, shown, aside)
-        token = rotated or token
+    replies, extra = turn.replies, {}
+    if turn.replayed:
+        replies = await _replayed(request, turn.opened.external_id, key)
         vote = VOTE.match(value) if kind == "press" else None
         if vote:
-            extra["vote"] = await _vote_state(request, ref.chat_id, int(vote.group(1)))
+            chat_id, qa_id = turn.opened.external_id, int(vote.group(1))
+            turn.vote = await asyncio.to_thread(_vote_state, request, chat_id, qa_id)
+    if turn.vote is not None:
+        extra["vote"] = turn.vote
     resp = web.json_response({"replies": [_reply_json(r) for r in replies], **extra})
-    _set_cookie(request, resp, token)
+    _set_cookie(request, resp, turn.token)
     return resp
+
+
+def _turn(request: web.Request, kind: str, value: str, label: str, key: str | None) -> _Turn | None:
+    """One message (a text or a press) of this browser, in one thread: None when its address sends too fast."""
+    admitted = _admit_now(request)
+    if admitted is None:
+        return None
+    opened, allowed = admitted
+    if not allowed:
+        return _Turn(opened, [Reply(say("flood"))], opened.token)
+    if kind == "text" and value.strip().lower() == END_SESSIONS:
+        replies, token = _end_sessions(request, opened.session_id)
+        return _Turn(opened, replies, token)
+    if kind == "text" and len(value) > max_text():
+        return _Turn(opened, [Reply(say("web_text_too_long", n=len(value), max=max_text()))], opened.token)
+    if kind == "text" and value.startswith("/"):
+        name, _, arg = value[1:].partition(" ")
+        event = Event("command", name.strip().lower(), arg.strip(), update_key=key)
+    else:
+        event = Event(kind, value, update_key=key)
+    aside = kind == "press" and value.startswith(ASIDE)
+    turn = _converse(request, opened, event, esc(label or value), aside)
+    vote = VOTE.match(value) if kind == "press" else None
+    if vote and not turn.replayed:
+        turn.vote = _vote_state(request, opened.external_id, int(vote.group(1)))
+    return turn
 
 
 def _key(raw) -> str | None:
@@ -182,21 +234,16 @@ def _key(raw) -> str | None:
     return key
 
 
-def _admit(request: web.Request):
-    """Off the event loop, in one thread hand-off (with replicas each flood check is a PostgreSQL statement): None
-    when this address sends too fast (checked before any row is written: a cookie is free), else the browser's
-    session (bot.channels.web.sessions.Opened, a new one for an unknown cookie) and whether its chat is within its
-    own flood limit."""
+def _admit_now(request: web.Request):
+    """None when this address sends too fast (checked before any row is written: a cookie is free), else the
+    browser's session (bot.channels.web.sessions.Opened, a new one for an unknown cookie) and whether its chat is
+    within its own flood limit. Blocking (with replicas each flood check is a PostgreSQL statement)."""
     addr = client_address(request, _settings(request).trusted_proxies)
-
-    def run():
-        if request.app[FLOOD_ADDR].check(addr) != "ok":
-            return None
-        with _db(request).session() as s:
-            opened = _session_of(s, request, True)
-        return opened, request.app[FLOOD].check(opened.external_id) == "ok"
-
-    return asyncio.to_thread(run)
+    if request.app[FLOOD_ADDR].check(addr) != "ok":
+        return None
+    with _db(request).session() as s:
+        opened = _session_of(s, request, True)
+    return opened, request.app[FLOOD].check(opened.external_id) == "ok"
 
 
 def _flood_response() -> web.Response:
@@ -204,46 +251,46 @@ def _flood_response() -> web.Response:
     return web.json_response({"replies": [_reply_json(Reply(say("flood")))]}, status=429)
 
 
-async def _converse(
-    request: web.Request, opened, ref: ChatRef, event: Event, shown_html: str, aside: bool
-) -> tuple[list[Reply], str | None]:
-    """Run the Assistant once per client key, the member's message and its replies stored in the Assistant's one
-    write transaction (history.Exchange, which is also what makes a key count once); a replayed key gets the
-    stored replies of the first request (waiting for them while it is still being answered).
+def _ref(opened) -> ChatRef:
+    """The chat of a web session."""
+    return ChatRef("web", opened.external_id, opened.external_id, "网页用户")
 
-    Returns the replies and a new cookie token when the event changed the chat's binding (else None)."""
-    db, key = _db(request), event.update_key
-    flight = (ref.chat_id, key)
-    if key is not None and flight in request.app[IN_FLIGHT]:  # the first request is being answered here
-        return await _replayed(request, ref.chat_id, key), None
+
+def _converse(request: web.Request, opened, event: Event, shown_html: str, aside: bool) -> _Turn:
+    """Run the Assistant once per client key (blocking), the member's message and its replies stored in the
+    Assistant's one write transaction (history.Exchange, which is also what makes a key count once). A key being
+    answered, or answered before, gives a turn marked `replayed` (the caller waits for the stored replies).
+
+    The turn's token is a new cookie token when the event changed the chat's binding, else the session's."""
+    db, key, ref = _db(request), event.update_key, _ref(opened)
+    flight = (ref.chat_id, key or "")
+    # a key being answered here already: this is a retry, which waits for the first request's replies
+    if key is not None and not request.app[IN_FLIGHT].enter(flight):
+        return _Turn(opened, [], opened.token, replayed=True)
     exchange = history.Exchange(ref.chat_id, key, shown_html, aside)
     # The exchange's claim of (chat, key) is the event's idempotency: no processed-update key besides it (the
     # Assistant would read and write one more row per message for nothing).
     event = dataclasses.replace(event, update_key=None)
-    if key is not None:
-        request.app[IN_FLIGHT].add(flight)
     try:
-        replies = await asyncio.to_thread(request.app[SERVICES].assistant.handle, ref, event, exchange)
+        replies = _services(request).assistant.handle(ref, event, exchange)
     except Exception:
         log.exception("web chat error (chat %s, %s %s)", ref.chat_id[:8], event.kind, clean(event.text, 80))
         replies = [Reply(say("apology"))]
         exchange = history.Exchange(ref.chat_id, key, shown_html, aside)
-
-        def apologise() -> None:
-            with db.session() as s:
-                if exchange.claim(s):
-                    exchange.store(s, replies)
-
-        await asyncio.to_thread(apologise)
+        with db.session() as s:
+            if exchange.claim(s):
+                exchange.store(s, replies)
     finally:
-        request.app[IN_FLIGHT].discard(flight)
+        if key is not None:
+            request.app[IN_FLIGHT].leave(flight)
     if exchange.replayed:  # another request (another replica, say) answered this key first
-        return await _replayed(request, ref.chat_id, key), None
-    token = None
+        return _Turn(opened, [], opened.token, replayed=True)
+    token = opened.token
     if event.kind == "command":  # /start CODE may have bound the chat: a new token for the member
-        rotated = await asyncio.to_thread(_refresh, request, opened.session_id)
-        token = rotated.token if rotated else None
-    return replies, token
+        with db.session() as s:
+            rotated = sessions.refresh(s, opened.session_id)
+        token = rotated.token if rotated else token
+    return _Turn(opened, replies, token)
 
 
 async def _replayed(request: web.Request, chat_id: str, key: str | None) -> list[Reply]:
@@ -262,28 +309,18 @@ async def _replayed(request: web.Request, chat_id: str, key: str | None) -> list
     return replies
 
 
-async def _vote_state(request: web.Request, chat_id: str, qa_id: int) -> dict:
-    def run():
-        with _db(request).session() as s:
-            return history.votes_of(s, chat_id, [qa_id])
-
-    votes = await asyncio.to_thread(run)
+def _vote_state(request: web.Request, chat_id: str, qa_id: int) -> dict:
+    """{"qa_id", "value"}: the chat's vote on an answer (blocking)."""
+    with _db(request).session() as s:
+        votes = history.votes_of(s, chat_id, [qa_id])
     return {"qa_id": qa_id, "value": votes.get(qa_id, 0)}
 
 
-def _refresh(request: web.Request, session_id: int):
+def _end_sessions(request: web.Request, session_id: int) -> tuple[list[Reply], str | None]:
+    """/logout (blocking): every web session of the member ended, and a new anonymous session's token."""
     with _db(request).session() as s:
-        return sessions.refresh(s, session_id)
-
-
-async def _end_sessions(request: web.Request, session_id: int) -> tuple[list[Reply], str | None]:
-    def run():
-        with _db(request).session() as s:
-            ended = sessions.end_all(s, session_id)
-            _row, token = sessions.issue(s, None, None)
-            return ended, token
-
-    ended, token = await asyncio.to_thread(run)
+        ended = sessions.end_all(s, session_id)
+        _row, token = sessions.issue(s, None, None)
     return [Reply(say("web_sessions_ended", count=ended))], token
 
 
@@ -303,18 +340,18 @@ async def press(request: web.Request) -> web.Response:
 async def upload(request: web.Request) -> web.Response:
     """An attached photo or document (multipart fields `id` and `file`): saved like a Telegram download and given
     to the Assistant as a file event. A refused file is a 400 (413 when too large) with a Chinese `error`."""
-    admitted = await _admit(request)
+    services = _services(request)
+    admitted = await in_answer_pool(services, _admit_now, request)
     if admitted is None:
         return _flood_response()
     opened, allowed = admitted
-    ref = ChatRef("web", opened.external_id, opened.external_id, "网页用户")
     if not allowed:
         resp = _flood_response()
         _set_cookie(request, resp, opened.token)
         return resp
     root = _settings(request).data_dir / "attachments"
     try:
-        got = await uploads.read_upload(request, root, ref.chat_id)
+        got = await uploads.read_upload(request, root, opened.external_id)
     except uploads.UploadRefused as exc:
         resp = web.json_response({"error": html_lib.unescape(str(exc))}, status=exc.status)
         _set_cookie(request, resp, opened.token)
@@ -322,7 +359,8 @@ async def upload(request: web.Request) -> web.Response:
     key = _key(got.key)
     shown = say("web_file_sent", name=got.file.file_name, size=uploads.size_label(got.size))
     event = Event("file", file=got.file, update_key=key)
-    replies, _ = await _converse(request, opened, ref, event, shown, False)
+    turn = await in_answer_pool(services, _converse, request, opened, event, shown, False)
+    replies = await _replayed(request, opened.external_id, key) if turn.replayed else turn.replies
     resp = web.json_response({"replies": [_reply_json(r) for r in replies]})
     _set_cookie(request, resp, opened.token)
     return resp
@@ -469,7 +507,7 @@ def build_web_app(services) -> web.Application:
     app[SERVICES] = services
     app[FLOOD] = services.flood_limiter("web:", settings.flood_max_events)  # shared by replicas on PostgreSQL
     app[FLOOD_ADDR] = services.flood_limiter("addr:", settings.flood_max_per_address)
-    app[IN_FLIGHT] = set()
+    app[IN_FLIGHT] = InFlight()
     app.router.add_get("/", index)
     app.router.add_post("/api/message", message)
     app.router.add_post("/api/press", press)
