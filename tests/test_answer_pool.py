@@ -26,11 +26,17 @@ def held(release: threading.Event, started: threading.Event):
     return job
 
 
-def test_quick_jobs_run_one_at_a_time_in_order():
-    pool = PatientPool(max_workers=4, patience_s=3600)
+def hold_first(pool: PatientPool):
+    """Submit a held job and wait until it runs: (its release event, its future)."""
     release, started = threading.Event(), threading.Event()
     first = pool.submit(held(release, started))
     assert started.wait(WAIT_S)
+    return release, first
+
+
+def test_quick_jobs_run_one_at_a_time_in_order():
+    pool = PatientPool(max_workers=4, patience_s=3600)
+    release, first = hold_first(pool)
     order: list[str] = []
     second = pool.submit(lambda: order.append("second") or first.done())
     third = pool.submit(lambda: order.append("third"))
@@ -44,9 +50,7 @@ def test_quick_jobs_run_one_at_a_time_in_order():
 
 def test_a_held_job_lets_the_next_start_after_the_patience():
     pool = PatientPool(max_workers=2, patience_s=0.05)
-    release, started = threading.Event(), threading.Event()
-    first = pool.submit(held(release, started))
-    assert started.wait(WAIT_S)
+    release, first = hold_first(pool)
     second = pool.submit(lambda: threading.current_thread().name)
     assert second.result(WAIT_S) == "answer_1"  # done while the first is still held, on the second thread
     assert not first.done()
@@ -69,9 +73,7 @@ def test_at_most_max_workers_run_even_when_all_are_held():
 
 def test_errors_cancel_and_shutdown():
     pool = PatientPool(max_workers=1, patience_s=3600)
-    release, started = threading.Event(), threading.Event()
-    first = pool.submit(held(release, started))
-    assert started.wait(WAIT_S)
+    release, first = hold_first(pool)
     failing = pool.submit(lambda: 1 / 0)
     cancelled = pool.submit(lambda: "never")
     assert cancelled.cancel()
