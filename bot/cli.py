@@ -59,7 +59,24 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return int(args.func(args) or 0)
+    return run_command(args.func, args)
+
+
+def run_command(func, args: argparse.Namespace) -> int:
+    """`func(args)` as a command's exit status; a setting that cannot be read (pydantic's ValidationError from
+    Settings) is explained in Chinese on stderr, one line per setting, and gives status 2 instead of a traceback."""
+    from pydantic import ValidationError
+
+    from bot.settings import settings_problems
+
+    try:
+        return int(func(args) or 0)
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        for line in settings_problems(exc):
+            print(line, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -77,8 +77,8 @@ class Settings(BaseSettings):
     # a time while each finishes within answer_patience_s; another starts when every running one has taken longer.
     # Unset patience: 0.2 s with SQLite and nothing answered over the network, else 0 (a plain thread pool: an LLM,
     # a Chroma server or PostgreSQL make threads wait on the network, not on each other).
-    answer_threads: int = 8
-    answer_patience_s: float | None = None
+    answer_threads: int = Field(default=8, ge=1)
+    answer_patience_s: float | None = Field(default=None, ge=0)
 
     # --- conversational flows
     flow_idle_minutes: int = 60
@@ -196,6 +196,31 @@ class Settings(BaseSettings):
 
             return str(get_model_path())
         return self.embedding_model
+
+
+def settings_problems(exc) -> list[str]:
+    """Chinese lines for an operator, one per bad setting of a pydantic ValidationError raised by Settings():
+    the variable's name (LVZHI_…), what it should be and the value given (from prompts/staff.toml)."""
+    from bot.prompts import render
+
+    kinds = {"int_parsing": "int", "int_from_float": "int", "float_parsing": "float", "bool_parsing": "bool"}
+    lines = []
+    for error in exc.errors():
+        name = "LVZHI_" + "_".join(str(part) for part in error["loc"][:1]).upper()
+        ctx = error.get("ctx") or {}
+        if error["type"] in kinds:
+            problem = render(f"staff/cli_setting_{kinds[error['type']]}")
+        elif error["type"] in ("greater_than_equal", "greater_than"):
+            key = "ge" if "ge" in ctx else "gt"
+            limit = ctx[key]
+            problem = render(
+                f"staff/cli_setting_{key}", limit=f"{limit:g}" if isinstance(limit, float) else limit
+            )
+        else:
+            problem = render("staff/cli_setting_other", detail=error["msg"])
+        value = str(error.get("input", ""))[:80]
+        lines.append(render("staff/cli_setting_invalid", name=name, problem=problem, value=value))
+    return lines
 
 
 @lru_cache(maxsize=1)

@@ -25,8 +25,8 @@ def run_ingest(args: argparse.Namespace) -> int:
     from bot.knowledge.ingest import ingest_service
     from bot.settings import Settings
 
+    settings = Settings()  # a setting that cannot be read is explained by bot.cli.run_command
     try:
-        settings = Settings()
         if args.index is not None:
             settings = settings.model_copy(update={"index_dir": args.index})
         report, vectors_message = ingest_service(
@@ -125,4 +125,6 @@ def main(argv: list[str] | None = None) -> int:
     add_ingest_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return run_ingest(args)
+    from bot.cli import run_command
+
+    return run_command(run_ingest, args)
