@@ -58,7 +58,7 @@ def test_log_rows_filters_and_paging(desk, database):
         assert first.ms > 0 and first.question == ANSWERED and "十五个工作日" in first.answer
         doc = first.citations[0]["doc"]
         assert doc.endswith("提案工作条例.txt")
-        assert first.citations[0]["link"] == f"/staff/docs/{quote(doc)}#{quote('第十二条')}"
+        assert first.citations[0]["link"] == f"/staff/docs/find?doc={quote(doc, safe='')}#art-12"
         guest = next(r for r in rows if r.id == declined["qa_id"])
         assert (guest.channel, guest.who, guest.decision, guest.citations) == ("telegram", "", "decline", [])
 

@@ -310,6 +310,14 @@ def test_guard_csrf_size_limit_and_search_test(desk, database, tmp_path):
     assert job["files"][0]["outcome"] == "skipped" and job["files"][0]["reason"]
     assert web.get(f"{base}/staff/docs/{number}/original").content == v1.read_bytes()
     assert "提前三天" in _ask(base, QUESTION)
+    # the questions log links the cited passage to its document page, at its article
+    log_page = web.get(f"{base}/staff/questions").text
+    cite = re.search(r'<a class="cite" href="([^"]+)">', log_page).group(1).replace("&amp;", "&")
+    assert cite.startswith("/staff/docs/find?doc=") and cite.endswith("#art-2")
+    landed = web.get(f"{base}{cite.split('#')[0]}")
+    assert landed.url == f"{base}/staff/docs/{number}" and 'id="art-2"' in landed.text
+    unconfirmed = web.post(f"{base}/staff/docs/{number}/remove", data={"csrf": csrf}, allow_redirects=False)
+    assert unconfirmed.headers["Location"] == f"/staff/docs/{number}/remove"  # back to the confirmation
     other = web.post(f"{base}/staff/docs/{number}/replace", data={"csrf": csrf}, allow_redirects=False,
                      files={"files": ("请假办法.pdf", b"%PDF-1.4")})  # fmt: skip
     job = _wait_job(web, base, other.headers["Location"])

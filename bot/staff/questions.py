@@ -71,12 +71,13 @@ class LogRow:
 
 
 def doc_link(doc_id: str, section: str) -> str:
-    """The document page's link for a cited passage: /staff/docs/<doc id>#<article label>, both percent-encoded
-    (UTF-8; the "/" of a doc id such as 「docs/提案工作条例.txt」 kept); the label is the last piece of the section
-    path (「第二章 … > 第五条」 → 第五条); no anchor for an unsectioned chunk."""
-    label = section.split(" > ")[-1].strip() if section else ""
-    anchor = f"#{quote(label, safe='')}" if label else ""
-    return f"/staff/docs/{quote(doc_id, safe='/')}{anchor}"
+    """The document page's link for a cited passage: /staff/docs/find?doc=<index document id> (percent-encoded,
+    UTF-8), which redirects to the page /staff/docs/<number>, and the passage's anchor on that page
+    (bot.knowledge.outline.section_anchor: #art-5 for 第五条); no anchor for an unsectioned chunk."""
+    from bot.knowledge.outline import section_anchor
+
+    anchor = f"#{section_anchor(section)}" if section else ""
+    return f"/staff/docs/find?doc={quote(doc_id, safe='')}{anchor}"
 
 
 def _doc_of(citation: dict) -> str:

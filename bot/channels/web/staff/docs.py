@@ -260,7 +260,7 @@ async def find_doc(request: web.Request) -> web.StreamResponse:
     number = await _db_call(request, _library(request).number_of, doc_id) if doc_id else None
     if number is None:
         raise web.HTTPNotFound(text=t("web_docs_not_found"), headers=HEADERS)
-    raise web.HTTPSeeOther(f"/staff/docs/{id}", headers=HEADERS)
+    raise web.HTTPSeeOther(f"/staff/docs/{number}", headers=HEADERS)
 
 
 @staff_required
@@ -290,7 +290,7 @@ async def remove(request: web.Request) -> web.Response:
     """Remove a document (after the confirmation form) and show the list."""
     number = _number(request)
     if request["form"].get("confirm") != "yes":
-        raise web.HTTPSeeOther(f"/staff/docs/{id}/remove", headers=HEADERS)
+        raise web.HTTPSeeOther(f"/staff/docs/{number}/remove", headers=HEADERS)
     future = _library(request).remove(number, request["staff"].username)
     try:
         title = await asyncio.wrap_future(future)
