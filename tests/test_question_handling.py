@@ -240,7 +240,10 @@ def test_emoji_and_markup_do_not_change_the_answer(answerer) -> None:
 @pytest.mark.parametrize(
     ("question", "unit"),
     [("委员年度履职报告要写多少字？", "字"), ("每年要参加多少学时的培训", "学时"), ("几天内要答复", "天"),
-     ("听证会每人发多少补贴", "元"), ("最多去几个人", "人"), ("提案的截止时间是什么时候", None)],
+     ("听证会每人发多少补贴", "元"), ("最多去几个人", "人"), ("提案的截止时间是什么时候", None),
+     # money named before the question word; the question's own 「一个月」 is not what is asked
+     ("政协委员一个月工资多少", "元"), ("委员一个月有多少工资", "元"), ("委员的补贴标准是多少？", "元"),
+     ("参加视察一年能拿多少钱", "元"), ("一个月内要答复几件", "件")],
 )  # fmt: skip
 def test_the_unit_a_question_asks_in(question: str, unit: str | None) -> None:
     from bot.knowledge.retrieval import asked_unit
@@ -264,6 +267,9 @@ def test_a_quantity_no_passage_gives_is_declined(answerer) -> None:
     assert answer.declined and not answer.citations
     assert answer.meta["signals"]["unit_miss"] == 1.0 and "字" in answer.meta["why"]
     assert not answerer.answer("上海的代表建议几个月内要答复？").declined  # 三个月 answers it
+    # 「三个月内」「一个月」 are no amount of money: the salary question is declined, not answered with a deadline
+    salary = answerer.answer("代表一个月工资多少？")
+    assert salary.declined and salary.meta["signals"]["unit_miss"] == 1.0 and "元" in salary.meta["why"]
 
 
 def test_a_named_thing_no_passage_names_is_declined(answerer) -> None:

@@ -95,17 +95,22 @@ _UNIT_GROUPS = (
     "件",
     "项",
 )
+# Money, asked in 元: named after the question word (「多少补贴」) or before it (「工资多少」「补贴是多少」). The amount
+# asked is the noun's, whatever other numbers the question gives (in 「一个月工资多少」, 「一个月」 is when, not what).
+_MONEY = "工资|薪酬|薪水|报酬|酬劳|补贴|津贴|补助|经费|费用|奖金|钱"
 _ASKED_UNIT = re.compile(
     r"(?:多少|几)(?:个)?(工作日|学时|课时|小时|星期|万元|[天日年月周人名位字元块次页票岁篇件项])"
-    r"|(?:多少|几)(钱|补贴|经费|费用)"
+    rf"|(?:多少|几)(?:的)?({_MONEY})"
 )
+_MONEY_BEFORE = re.compile(rf"({_MONEY})(?:标准)?(?:是|有|为|大概|大约|一般|能有|能拿)*(?:多少|几)")
 
 
 def asked_unit(question: str) -> str | None:
-    """The unit a quantity question asks in (「多少学时」 → 学时, 「几天」 → 天, 「多少补贴」 → 元), else None."""
-    m = _ASKED_UNIT.search(normalize(question))
+    """The unit a quantity question asks in (「多少学时」 → 学时, 「几天」 → 天, 「多少补贴」「工资多少」 → 元), else None."""
+    norm = normalize(question)
+    m = _ASKED_UNIT.search(norm)
     if m is None:
-        return None
+        return "元" if _MONEY_BEFORE.search(norm) else None
     return m.group(1) or "元"
 
 
