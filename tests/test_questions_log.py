@@ -220,3 +220,29 @@ def test_migration_fills_decision_and_cited_documents_of_earlier_answers(db_url)
     db.downgrade("0701_documents")  # and back
     db.migrate()
     db.dispose()
+
+
+def test_greetings_emoji_and_markup_are_no_gaps(desk, database):
+    """A message that is no question is logged as "chat" (非提问): never in the knowledge gaps nor among the
+    unanswered questions; rows logged as declines before "chat" existed are kept out by their text."""
+    weight = TermWeights(desk.knowledge.lexical.idf, len(desk.knowledge.lexical))
+    user = "gaps-chat-1"
+    for text in ("你好", "谢谢", "😀🎉", "<b>test</b> & <script>"):
+        assert _ask(desk, "web", user, text)["decision"] == "chat"
+    assert _ask(desk, "web", user, DECLINED)["decision"] == "decline"
+    with database.session() as s:
+        _log(s, "您好")  # an earlier row: a greeting logged as a decline
+        assert [g.latest.question for g in questions.gaps(s, weight)] == [DECLINED]
+        unanswered = questions.page(s, questions.LogFilter(declined=True))[0]
+        assert {r.question for r in unanswered} == {DECLINED, "您好"}
+        chats = questions.page(s, questions.LogFilter(decision="chat"))[0]
+        assert sorted(r.question for r in chats) == sorted(["你好", "谢谢", "😀🎉", "<b>test</b> & <script>"])
+
+
+def test_no_question_gets_its_note_in_the_members_script_and_no_offers(desk):
+    ref = ChatRef("web", "trad-chat-1", "trad-chat-1", "委員")
+    desk.assistant.handle(ref, Event("text", "社情民意資訊怎麼報送？"))  # the chat now speaks Traditional
+    for text in ("😀", "<b>test</b>"):
+        reply = desk.assistant.handle(ref, Event("text", text))[0]
+        assert "沒有看懂您的意思" in reply.html and "没有看懂" not in reply.html
+        assert reply.buttons == [] and reply.meta["decision"] == "chat"

@@ -45,13 +45,12 @@ class ExtractiveAnswerer:
         question = (question or "").strip()[:MAX_QUESTION_CHARS]
         traditional = is_traditional(question)
         if not question:
-            return Answer(
-                question, render("answers/empty"), True, traditional=traditional, meta={"mode": "empty"}
-            )
+            meta = {"mode": "empty", "decision": "chat"}
+            return Answer(question, render("answers/empty"), True, traditional=traditional, meta=meta)
         kind = classify(question)
-        if kind != "question":  # markup, emoji, a greeting: never a quote
-            text = render_for(f"answers/{kind}", traditional)
-            return Answer(question, text, True, traditional=traditional, meta={"mode": kind})
+        if kind != "question":  # markup, emoji, a greeting: never a quote, and no gap in the knowledge base
+            text, meta = render_for(f"answers/{kind}", traditional), {"mode": kind, "decision": "chat"}
+            return Answer(question, text, True, traditional=traditional, meta=meta)
         result = self.knowledge.retrieve(searchable(question))
         passages = result.passages
         decision = self._decide(question, result)

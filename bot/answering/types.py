@@ -69,7 +69,8 @@ class Answer:
 
     @property
     def decision(self) -> str:
-        """ "official" (the office's answer), "decline" or "answer" (quoted from the documents)."""
+        """ "official" (the office's answer), "decline", "answer" (quoted from the documents) or "chat" (no question:
+        a greeting, thanks, an emoji or markup, an empty text; bot.answering.intake)."""
         return self.meta.get("decision") or ("decline" if self.declined else "answer")
 
     def to_json(self) -> dict:

@@ -11,13 +11,14 @@ from bot.chat.models import FollowUp
 from bot.chat.section import whole_section_html
 from bot.chat.texts import esc, say
 from bot.chat.types import Button, ChatRef, Reply
+from bot.prompts import render_for
 from bot.storage.models import ChatIdentity, QALog, QASource, utcnow
 from bot.textnorm import to_traditional_display
 
 _LOG = insert(QALog).returning(QALog.id)
 _SOURCES = insert(QASource)
 MAX_PASSAGE_BUTTONS = 5
-NO_OFFERS = ("greeting", "thanks", "empty")  # declined answers that are not a question left open: no offers
+NO_OFFERS = ("greeting", "thanks", "empty", "not_a_question")  # no question left open: no offers
 
 
 def log_answer(session: Session, ident: ChatIdentity, ref: ChatRef, answer: Answer) -> QALog:
@@ -70,8 +71,12 @@ def render_answer(answer: Answer, qa_id: int) -> Reply:
     if answer.decision == "official" and not answer.citations:  # the office's own words: no sources to show
         text = say("answer_official", trad, answer=answer.text)
         return Reply(text, answer_buttons(qa_id, 0, trad), meta=meta)
+    own = answer.text
+    # no question (😀, 「你好」): its note in the member's script, as the words around it
+    if answer.decision == "chat" and not script.verdict(answer.question):
+        own = render_for(f"answers/{answer.meta['mode']}", trad)
     if answer.declined or not answer.citations:
-        text = say("answer_declined", trad, answer=answer.text)  # the answer's own decline, said once
+        text = say("answer_declined", trad, answer=own)  # the answer's own decline, said once
         if answer.meta.get("mode") in NO_OFFERS:
             return Reply(text, meta=meta)
         rows = [

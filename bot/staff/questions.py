@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from bot.answering.intake import classify
 from bot.answering.official import TIMEZONE, Matcher, phrase_terms, vector
 from bot.storage.models import ChatIdentity, Member, OfficialAnswer, QALog, QASource
 
@@ -23,7 +24,7 @@ PER_PAGE = 50
 GAP_POOL = 3000  # the newest declined or voted-down questions grouped in the gaps view
 GAP_THRESHOLD = 0.5  # cosine (official.similarity) at which two unanswered questions are one gap
 CHANNELS = ("telegram", "web")
-DECISIONS = ("answer", "decline", "official")
+DECISIONS = ("answer", "decline", "official", "chat")  # chat: no question (a greeting, an emoji), never a gap
 EXPORT_HEADER = (
     "编号",
     "时间",
@@ -97,7 +98,7 @@ def _bounds(day_from: date | None, day_to: date | None) -> tuple[datetime | None
 
 def _filtered(stmt: Select, f: LogFilter) -> Select:
     if f.declined:
-        stmt = stmt.where(QALog.declined.is_(True))
+        stmt = stmt.where(QALog.declined.is_(True), or_(QALog.decision.is_(None), QALog.decision != "chat"))
     if f.voted_down:
         stmt = stmt.where(QALog.vote == -1)
     if f.channel:
@@ -155,7 +156,7 @@ def entry(session: Session, qa_id: int) -> LogRow | None:
 
 def export_rows(session: Session, f: LogFilter) -> Iterator[list]:
     """Rows for the CSV/XLSX export, newest first, read in batches (see EXPORT_HEADER)."""
-    names = {"answer": "回答", "decline": "未回答", "official": "办公室答复"}
+    names = {"answer": "回答", "decline": "未回答", "official": "办公室答复", "chat": "非提问"}
     votes = {1: "👍", -1: "👎"}
     stmt = _query(f).order_by(QALog.id.desc()).execution_options(yield_per=500)
     for qa, member_id, name in session.execute(stmt):
@@ -193,8 +194,10 @@ def gaps(session: Session, weight, pool: int = GAP_POOL, threshold: float = GAP_
     from scipy.sparse.csgraph import connected_components
 
     stmt = _query(f or LogFilter()).where(or_(QALog.declined.is_(True), QALog.vote == -1))
+    stmt = stmt.where(or_(QALog.decision.is_(None), QALog.decision != "chat"))
     found = session.execute(stmt.order_by(QALog.id.desc()).limit(pool)).all()
-    rows = [_row(*r) for r in found]
+    # rows logged before "chat" had its name are told apart by their text
+    rows = [row for row in (_row(*r) for r in found) if classify(row.question) == "question"]
     if not rows:
         return []
     vectors = [vector(phrase_terms(r.question), weight) for r in rows]
