@@ -6,6 +6,7 @@ import csv
 import io
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from openpyxl import load_workbook
 
@@ -55,6 +56,22 @@ def test_staff_accounts_cli(database, monkeypatch, capsys, tmp_path):
     assert [line.split("\t")[1:5] for line in out] == [
         ["cli", "cli", "staff_remove", "staff:wang"], ["cli", "cli", "staff_password", "staff:wang"]]  # fmt: skip
     assert '"active": true} → {' in out[0] and '"active": false' in out[0]
+
+
+def test_staff_add_without_a_terminal_says_what_to_do(tmp_path):
+    """No terminal to type the password into (a script; stdin closed, no controlling terminal): a Chinese message
+    pointing to --password-stdin and status 1, not getpass's EOFError traceback."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "LVZHI_DATA_DIR": str(tmp_path / "data")}
+    env.pop("LVZHI_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "staff", "add", "zhang"], stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, env=env, start_new_session=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "没有可输入密码的终端" in done.stderr and "--password-stdin" in done.stderr
 
 
 def test_overdue_remind_and_replies_export(database, monkeypatch, capsys, tmp_path):

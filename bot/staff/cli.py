@@ -44,8 +44,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("密码：")
-    if getpass.getpass("再次输入密码：") != first:
+    try:
+        first = getpass.getpass("密码：")
+        again = getpass.getpass("再次输入密码：")
+    except EOFError:  # no terminal (a script, a pipe, stdin closed): nothing to type the password into
+        from bot.staff.texts import t
+
+        raise SystemExit(t("cli_no_terminal")) from None
+    if again != first:
         raise SystemExit("错误：两次输入的密码不一致")
     return first
 
