@@ -113,7 +113,7 @@ def _staff(site: str) -> requests.Session:
 def _micro_until_files(driver) -> None:
     """Start a 微建议 by its quick button and fill it up to the attachment step."""
     _quick(driver, "btn-suggest")
-    assert _mine(driver)[-1] == "📝 提交微建议"  # the label, not "/suggest"
+    assert _mine(driver)[-1] == "📝 提交建议"  # the label, not "/suggest"
     _press(driver, "f:t:micro")
     _press(driver, "f:c:1")
     _press(driver, "f:k")
@@ -491,7 +491,7 @@ def test_receipt_and_reply_with_rating_buttons_come_back_after_reload(site, brow
     )
     texts = [b.text for b in _bots(browser)]
     assert any(receipt in t for t in texts) and any("已转交市地铁集团研究" in t for t in texts)
-    assert _mine(browser)[0] == "📝 提交微建议"
+    assert _mine(browser)[0] == "📝 提交建议"
     rating = browser.find_elements(By.CSS_SELECTOR, '#log button[data-data^="rt:"]')[0]
     assert rating.text == "满意"
     n = len(browser.find_elements(By.CSS_SELECTOR, "#log .toast, #log .msg"))
@@ -526,3 +526,17 @@ def test_whole_section_heading_follows_the_member_script(site, database):
     assert "第五条 提案应当坚持一事一案" in body["html"]  # the document's own characters
     stranger = requests.get(f"{site}/api/section", params={"qa": qa_id, "n": 1})
     assert stranger.status_code == 404
+
+
+def test_the_pages_quick_buttons_are_the_chat_menu():
+    """The texts send members to the menu's buttons by name (「点“提交建议”」「点“📂 我的事项”」): the web page's quick
+    buttons carry the same labels and actions as the chat menu (bot.chat.menu.menu_buttons)."""
+    from bot.channels.web.app import STATIC
+    from bot.chat.menu import menu_buttons
+
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    quick = set(
+        re.findall(r'<button type="button" data-data="([^"]+)" id="btn-[a-z]+">([^<]+)</button>', page)
+    )
+    menu = {(b.data, b.label) for row in menu_buttons() for b in row}
+    assert menu and menu <= quick
