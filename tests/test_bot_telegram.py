@@ -250,6 +250,32 @@ async def test_idle_flow_keeps_draft_and_resumes(harness, database):
         assert s.scalars(select(FlowState)).one().draft["fields"]["title"] == "公交站台的座椅"
 
 
+async def test_a_draft_with_nothing_entered_is_not_offered_back(harness, database):
+    """Opening the type menu (even choosing a type and a category) enters nothing: /start, /suggest and an idle
+    chat do not announce 「未完成的草稿：…（已填写 0 项）」; a draft with a field typed still is."""
+    m = SimMember(harness, 802)
+    await m.command("suggest")
+    calls = sent(await m.command("start"))
+    assert len(calls) == 1 and "草稿" not in calls[0].params["text"]
+    await m.command("suggest")
+    await m.press("f:t:micro")
+    await m.press("f:c:2")
+    calls = sent(await m.command("suggest"))
+    assert all_data(calls[0]) != ["f:r", "f:x"] and "草稿" not in calls[0].params["text"]  # a new start
+    with database.session() as s:
+        s.scalars(select(FlowState)).one().updated_at = utcnow() - timedelta(hours=3)
+    calls = sent(await m.text("提案审查要多久？"))
+    assert len(calls) == 1 and "十五个工作日" in calls[0].params["text"]
+    with database.session() as s:
+        assert s.scalars(select(FlowState)).all() == []
+    await m.command("suggest")
+    await m.press("f:t:micro")
+    await m.press("f:c:2")
+    await m.text("公交站台的座椅")
+    calls = sent(await m.command("start"))
+    assert "未完成的草稿" in calls[-1].params["text"] and all_data(calls[-1]) == ["f:r", "f:x"]
+
+
 async def test_errors_get_an_apology_and_floods_are_limited(harness, bot_services):
     class Broken:
         def answer(self, question):

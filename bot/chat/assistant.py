@@ -107,7 +107,11 @@ class Assistant:
                 s.flush()
                 state = None
             notice: list[Reply] = []
-            if self._idle(state):
+            if self._idle(state) and not views.has_content(state):  # left at the type menu: nothing to offer
+                s.delete(state)
+                s.flush()
+                state = None
+            elif self._idle(state):
                 state.paused = True
                 notice = [self._resume_offer(state)]
             return self._dispatch(s, ident, ref, state, event, ahead) + notice
@@ -227,7 +231,7 @@ class Assistant:
 
             return record_replies(s, ident, self.rules_dir)
         if name == "suggest":
-            if state is not None:
+            if state is not None and views.has_content(state):
                 return [self._resume_offer(state)]
             return flow.begin(s, ident, ref)
         return [Reply(say("unknown_command"))]

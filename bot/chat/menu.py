@@ -37,7 +37,9 @@ def start(s: Session, ident: ChatIdentity, state: FlowState | None, code: str) -
             return replies
     else:
         replies.append(Reply(say("welcome", who_html=_who(s, ident)), menu_buttons()))
-    if state is not None:
+    if state is not None and not views.has_content(state):  # only the type menu was opened: nothing to keep
+        s.delete(state)
+    elif state is not None:
         rows = [[Button(say("btn_resume"), "f:r"), Button(say("btn_discard"), "f:x")]]
         replies.append(Reply(say("draft_kept", draft=views.draft_summary(state)), rows))
     return replies

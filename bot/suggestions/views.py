@@ -163,6 +163,13 @@ def step_prompt(state: FlowState, repeat: bool = False) -> Reply:
     return Reply(text, rows + [cancel_row()])
 
 
+def has_content(state: FlowState) -> bool:
+    """Whether a draft holds anything the member typed or attached (a field, a file): a draft that only opened the
+    type menu, or chose a type or a category, is not worth offering back."""
+    draft = state.draft or {}
+    return any(draft.get("fields", {}).values()) or bool(draft.get("attachments"))
+
+
 def draft_summary(state: FlowState) -> str:
     """A one-line description of a kept draft, e.g. 提案（已填写 2 项）."""
     name = own(catalog().get(state.flow).name) if state.flow else say("draft_untyped")
@@ -170,4 +177,13 @@ def draft_summary(state: FlowState) -> str:
     return say("draft_summary", type_name=name, filled=filled)
 
 
-__all__ = ["attach_buttons", "bounds", "draft_summary", "esc", "preview", "step_prompt", "validate"]
+__all__ = [
+    "attach_buttons",
+    "bounds",
+    "draft_summary",
+    "esc",
+    "has_content",
+    "preview",
+    "step_prompt",
+    "validate",
+]
