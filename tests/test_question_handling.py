@@ -272,6 +272,19 @@ def test_a_quantity_no_passage_gives_is_declined(answerer) -> None:
     assert salary.declined and salary.meta["signals"]["unit_miss"] == 1.0 and "元" in salary.meta["why"]
 
 
+def test_a_date_does_not_answer_how_long() -> None:
+    """「多长时间内」 asks a span: an adoption note's dates (「1995年9月22日…通过」) are no answer to it (over the ten
+    regulations its article was quoted beside the one that gives the span); 「什么时候」 is answered by a date."""
+    from bot.knowledge.retrieval import answer_type_bonus
+
+    note = (
+        "第三十四条 本条例自公布之日起施行。1995年9月22日北京市第十届人民代表大会常务委员会第二十次会议通过"
+    )
+    assert answer_type_bonus("代表建议应当在多长时间内办理完毕？", note) == 0.0
+    assert answer_type_bonus("代表建议应当在多长时间内办理完毕？", "自交办之日起三个月内答复代表") == 1.0
+    assert answer_type_bonus("这个条例是什么时候通过的？", note) == 1.0
+
+
 def test_a_named_thing_no_passage_names_is_declined(answerer) -> None:
     answer = answerer.answer("上海的代表建议通过哪个网上系统提交？")
     assert answer.declined and answer.meta["signals"]["thing_miss"] == 1.0

@@ -151,6 +151,13 @@ def has_thing(thing: str, text: str) -> bool:
 
 
 _TIME_ANSWER = re.compile(rf"{_NUMBER}{_TIME_UNITS}")
+# A question of how long (「多长时间内」「多久」「几天」) is not answered by a date: 「1995年9月22日…通过」 of an adoption
+# note holds 年, 月 and 日 but no span. Dates and years are taken out of a passage before a span is looked for;
+# 「什么时候」「何时」「哪天」「截止」 ask when, which a date answers.
+_DURATION_Q = re.compile(r"多久|多长时间|几天|几个月|几年|期限")
+_WHEN_Q = re.compile(r"什么时候|何时|哪天|截止")
+_DIGITS = "\\d〇零一二三四五六七八九十"
+_DATE = re.compile(rf"[{_DIGITS}]{{4}}年(?:[{_DIGITS}]{{1,2}}月(?:[{_DIGITS}]{{1,3}}日)?)?")
 
 
 @lru_cache(maxsize=1024)
@@ -165,12 +172,21 @@ def _answer_shapes(question: str) -> tuple[re.Pattern | None, bool, str | None]:
     return count, timed, d.group(1) + "是" if d else None
 
 
+@lru_cache(maxsize=1024)
+def _duration_only(question: str) -> bool:
+    """Whether a time question asks how long and not when (a date does not answer it)."""
+    nq = normalize(question)
+    return _DURATION_Q.search(nq) is not None and _WHEN_Q.search(nq) is None
+
+
 def answer_type_bonus(question: str, text: str) -> float:
     """1 for each answer shape the question asks for and the text has (a count with its measure, an 'X 是')."""
     count, timed, definition = _answer_shapes(question)
     if count is None and not timed and definition is None:
         return 0.0
     nt = normalize(text)
+    if timed and _duration_only(question):
+        nt = _DATE.sub("", nt)
     bonus = 0.0
     if count is not None and count.search(nt):
         bonus += 1.0
