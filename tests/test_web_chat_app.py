@@ -525,7 +525,9 @@ def test_whole_section_heading_follows_the_member_script(site, database):
     assert "全節原文" in body["html"] and "全节原文" not in body["html"]
     assert "第五条 提案应当坚持一事一案" in body["html"]  # the document's own characters
     stranger = requests.get(f"{site}/api/section", params={"qa": qa_id, "n": 1})
-    assert stranger.status_code == 404
+    assert stranger.status_code == 404 and "不属于当前对话" in stranger.json()["error"]
+    beyond = chat.get(f"{site}/api/section", params={"qa": qa_id, "n": 9})
+    assert beyond.status_code == 404 and "已不在知识库中" in beyond.json()["error"]
 
 
 def test_the_pages_quick_buttons_are_the_chat_menu():

@@ -408,17 +408,19 @@ async def section(request: web.Request) -> web.Response:
             opened = _session_of(s, request, False)
             row = s.get(QALog, qa_id) if opened is not None else None
             if row is None or row.channel != "web" or row.chat_id != opened.external_id:
-                return None
+                return "web_section_not_yours"  # another browser's answer (or none): not whether it exists
             cites = row.citations or []
             if n > len(cites):
-                return None
+                return "web_section_gone"
             # the heading follows the question's script when it shows one, else the member's remembered script
             trad = script.of_question(row.question or "", script.of_identity(s, row.identity_id))
             return cites[n - 1].get("chunk_id", ""), trad
 
     found = await asyncio.to_thread(run)
+    if isinstance(found, str):
+        return web.json_response({"error": html_lib.unescape(say(found))}, status=404)
     knowledge = request.app[SERVICES].knowledge
-    html = await asyncio.to_thread(whole_section_html, knowledge, found[0], found[1]) if found else None
+    html = await asyncio.to_thread(whole_section_html, knowledge, found[0], found[1])
     if html is None:
         msg = html_lib.unescape(say("web_section_gone"))
         return web.json_response({"error": msg}, status=404)
