@@ -20,6 +20,7 @@ from bot.staff import accounts
 from bot.staff.models import Assignment, AuditEntry
 from bot.storage.models import Attachment, Member, Submission
 from bot.suggestions.service import submit
+from bot.suggestions.types import catalog
 
 PROPOSAL = {
     "category": "社会建设",
@@ -122,6 +123,8 @@ def test_staff_pages_in_chromium(site, browser, database):
     assert _receipts(browser) == []
 
     browser.get(f"{site}/staff/?type=proposal")
+    offered = [o.text for o in Select(browser.find_element(By.ID, "f-category")).options][1:]
+    assert offered == list(catalog().get("proposal").categories) and "教育" not in offered  # 提案's list only
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.LINK_TEXT, ta).click()
     WebDriverWait(browser, 30).until(_replaced(old))

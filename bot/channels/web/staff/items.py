@@ -67,7 +67,10 @@ async def queue_page(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=t("web_bad_number"), headers=HEADERS)
     rows, total, sector_list = await _db_call(request, lambda s: (*queue(s, f, pg, PER_PAGE), sectors(s)))
     cat = catalog()
-    categories = sorted({c for x in cat.types for c in x.categories})
+    # one type's own categories once it is chosen; before that, every type's (教育 / 教育文化 / 文化教育 side by side)
+    categories = (
+        list(cat.get(f.type).categories) if f.type else sorted({c for x in cat.types for c in x.categories})
+    )
     filters = web_page(
         "queue_filters",
         types_html=_options([(x.key, x.name) for x in cat.types], f.type),
