@@ -97,7 +97,7 @@ class Services:
         """The threads that run members' messages (Assistant.handle) for the channels."""
         from bot.channels.pool import PatientPool
 
-        return PatientPool(max(1, self.settings.answer_threads), self.answer_patience_s)
+        return PatientPool(self.settings.answer_threads, self.answer_patience_s)  # ≥ 1: checked by Settings
 
     @property
     def shared_limits(self) -> bool:

@@ -206,7 +206,7 @@ def settings_problems(exc) -> list[str]:
     kinds = {"int_parsing": "int", "int_from_float": "int", "float_parsing": "float", "bool_parsing": "bool"}
     lines = []
     for error in exc.errors():
-        name = "LVZHI_" + "_".join(str(part) for part in error["loc"][:1]).upper()
+        name = "LVZHI_" + str(error["loc"][0] if error["loc"] else "").upper()
         ctx = error.get("ctx") or {}
         if error["type"] in kinds:
             problem = render(f"staff/cli_setting_{kinds[error['type']]}")

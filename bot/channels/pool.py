@@ -72,8 +72,8 @@ class PatientPool(concurrent.futures.Executor):
                 thread.join()
 
     def _wait_s(self) -> float:
-        """Seconds until a queued job may start (0: now): the time left before the youngest running job (the
-        first to count as stuck is the oldest, but all must be) has run `patience_s`. Under the lock."""
+        """Seconds until a queued job may start (0: now): until every running job has run `patience_s`, i.e. the
+        youngest one has. Under the lock."""
         now = time.monotonic()
         fresh = [start for start in self._started.values() if now - start < self.patience_s]
         return max(fresh) + self.patience_s - now if fresh else 0.0

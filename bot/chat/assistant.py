@@ -107,13 +107,14 @@ class Assistant:
                 s.flush()
                 state = None
             notice: list[Reply] = []
-            if self._idle(state) and not views.has_content(state):  # left at the type menu: nothing to offer
-                s.delete(state)
-                s.flush()
-                state = None
-            elif self._idle(state):
-                state.paused = True
-                notice = [self._resume_offer(state)]
+            if self._idle(state):
+                if views.has_content(state):
+                    state.paused = True
+                    notice = [self._resume_offer(state)]
+                else:  # left at the type menu: nothing to offer back
+                    s.delete(state)
+                    s.flush()
+                    state = None
             return self._dispatch(s, ident, ref, state, event, ahead) + notice
 
     def _idle(self, state: FlowState | None) -> bool:

@@ -161,31 +161,26 @@ _DATE = re.compile(rf"[{_DIGITS}]{{4}}年(?:[{_DIGITS}]{{1,2}}月(?:[{_DIGITS}]{
 
 
 @lru_cache(maxsize=1024)
-def _answer_shapes(question: str) -> tuple[re.Pattern | None, bool, str | None]:
-    """What answers a question's shapes: (pattern of a count in its measure, whether a time span answers it, the
-    「X是」 of a definition); all None/False for a question that asks no shape (most), which then costs nothing."""
+def _answer_shapes(question: str) -> tuple[re.Pattern | None, bool, bool, str | None]:
+    """What answers a question's shapes: (pattern of a count in its measure, whether a time span answers it,
+    whether only a span does (how long, not when: a date does not), the 「X是」 of a definition); all None/False for
+    a question that asks no shape (most), which then costs nothing."""
     nq = normalize(question)
     timed = _TIME_Q.search(nq) is not None
+    span_only = timed and _DURATION_Q.search(nq) is not None and _WHEN_Q.search(nq) is None
     m = _QUANTITY_Q.search(nq)
     count = re.compile(rf"{_NUMBER}[多余]?个?[{m.group(2) or _MEASURES}]") if m and not timed else None
     d = _DEFINITION_Q.match(nq)
-    return count, timed, d.group(1) + "是" if d else None
-
-
-@lru_cache(maxsize=1024)
-def _duration_only(question: str) -> bool:
-    """Whether a time question asks how long and not when (a date does not answer it)."""
-    nq = normalize(question)
-    return _DURATION_Q.search(nq) is not None and _WHEN_Q.search(nq) is None
+    return count, timed, span_only, d.group(1) + "是" if d else None
 
 
 def answer_type_bonus(question: str, text: str) -> float:
     """1 for each answer shape the question asks for and the text has (a count with its measure, an 'X 是')."""
-    count, timed, definition = _answer_shapes(question)
+    count, timed, span_only, definition = _answer_shapes(question)
     if count is None and not timed and definition is None:
         return 0.0
     nt = normalize(text)
-    if timed and _duration_only(question):
+    if span_only:
         nt = _DATE.sub("", nt)
     bonus = 0.0
     if count is not None and count.search(nt):

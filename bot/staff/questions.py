@@ -25,6 +25,7 @@ GAP_POOL = 3000  # the newest declined or voted-down questions grouped in the ga
 GAP_THRESHOLD = 0.5  # cosine (official.similarity) at which two unanswered questions are one gap
 CHANNELS = ("telegram", "web")
 DECISIONS = ("answer", "decline", "official", "chat")  # chat: no question (a greeting, an emoji), never a gap
+_NOT_CHAT = or_(QALog.decision.is_(None), QALog.decision != "chat")  # a question, not a greeting or an emoji
 EXPORT_HEADER = (
     "编号",
     "时间",
@@ -98,7 +99,7 @@ def _bounds(day_from: date | None, day_to: date | None) -> tuple[datetime | None
 
 def _filtered(stmt: Select, f: LogFilter) -> Select:
     if f.declined:
-        stmt = stmt.where(QALog.declined.is_(True), or_(QALog.decision.is_(None), QALog.decision != "chat"))
+        stmt = stmt.where(QALog.declined.is_(True), _NOT_CHAT)
     if f.voted_down:
         stmt = stmt.where(QALog.vote == -1)
     if f.channel:
@@ -193,8 +194,7 @@ def gaps(session: Session, weight, pool: int = GAP_POOL, threshold: float = GAP_
     from scipy import sparse  # SciPy is imported when gaps are first grouped, not at every start
     from scipy.sparse.csgraph import connected_components
 
-    stmt = _query(f or LogFilter()).where(or_(QALog.declined.is_(True), QALog.vote == -1))
-    stmt = stmt.where(or_(QALog.decision.is_(None), QALog.decision != "chat"))
+    stmt = _query(f or LogFilter()).where(or_(QALog.declined.is_(True), QALog.vote == -1), _NOT_CHAT)
     found = session.execute(stmt.order_by(QALog.id.desc()).limit(pool)).all()
     # rows logged before "chat" had its name are told apart by their text
     rows = [row for row in (_row(*r) for r in found) if classify(row.question) == "question"]

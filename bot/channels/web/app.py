@@ -27,7 +27,7 @@ from bot.channels.flood import FloodLimiter
 from bot.channels.pool import in_answer_pool
 from bot.channels.web import history, sessions, uploads
 from bot.channels.web.client import client_address
-from bot.channels.web.context import SERVICES, secure_cookies
+from bot.channels.web.context import SERVICES, secure_cookies, services_of
 from bot.channels.web.edge import bad_request, json_object, positive_int
 from bot.chat.texts import esc, say
 from bot.chat.types import Button, ChatRef, Event, Reply
@@ -109,10 +109,6 @@ def _reply_json(r: Reply) -> dict:
     return {"html": r.html, "buttons": rows, "toast": r.toast, "meta": r.meta}
 
 
-def _services(request: web.Request):
-    return request.app[SERVICES]
-
-
 def _db(request: web.Request):
     return request.app[SERVICES].db
 
@@ -184,16 +180,14 @@ async def _handle(request: web.Request, kind: str) -> web.Response:
     label = str(body.get("label") or "")[:100]  # what the member pressed, as the page shows it
     key = _key(body.get("id"))
     # One thread hand-off per message: the flood checks, the session, the answer and the vote's state.
-    turn = await in_answer_pool(_services(request), _turn, request, kind, value, label, key)
+    turn = await in_answer_pool(services_of(request), _turn, request, kind, value, label, key)
     if turn is None:
         return _flood_response()
     replies, extra = turn.replies, {}
     if turn.replayed:
         replies = await _replayed(request, turn.opened.external_id, key)
-        vote = VOTE.match(value) if kind == "press" else None
-        if vote:
-            chat_id, qa_id = turn.opened.external_id, int(vote.group(1))
-            turn.vote = await asyncio.to_thread(_vote_state, request, chat_id, qa_id)
+        if (qa_id := _voted(kind, value)) is not None:
+            turn.vote = await asyncio.to_thread(_vote_state, request, turn.opened.external_id, qa_id)
     if turn.vote is not None:
         extra["vote"] = turn.vote
     resp = web.json_response({"replies": [_reply_json(r) for r in replies], **extra})
@@ -221,10 +215,15 @@ def _turn(request: web.Request, kind: str, value: str, label: str, key: str | No
         event = Event(kind, value, update_key=key)
     aside = kind == "press" and value.startswith(ASIDE)
     turn = _converse(request, opened, event, esc(label or value), aside)
-    vote = VOTE.match(value) if kind == "press" else None
-    if vote and not turn.replayed:
-        turn.vote = _vote_state(request, opened.external_id, int(vote.group(1)))
+    if (qa_id := _voted(kind, value)) is not None and not turn.replayed:
+        turn.vote = _vote_state(request, opened.external_id, qa_id)
     return turn
+
+
+def _voted(kind: str, value: str) -> int | None:
+    """The answer id a press votes on (「q:v:<id>:±1」), else None."""
+    vote = VOTE.match(value) if kind == "press" else None
+    return int(vote.group(1)) if vote else None
 
 
 def _key(raw) -> str | None:
@@ -272,7 +271,7 @@ def _converse(request: web.Request, opened, event: Event, shown_html: str, aside
     # Assistant would read and write one more row per message for nothing).
     event = dataclasses.replace(event, update_key=None)
     try:
-        replies = _services(request).assistant.handle(ref, event, exchange)
+        replies = services_of(request).assistant.handle(ref, event, exchange)
     except Exception:
         log.exception("web chat error (chat %s, %s %s)", ref.chat_id[:8], event.kind, clean(event.text, 80))
         replies = [Reply(say("apology"))]
@@ -340,7 +339,7 @@ async def press(request: web.Request) -> web.Response:
 async def upload(request: web.Request) -> web.Response:
     """An attached photo or document (multipart fields `id` and `file`): saved like a Telegram download and given
     to the Assistant as a file event. A refused file is a 400 (413 when too large) with a Chinese `error`."""
-    services = _services(request)
+    services = services_of(request)
     admitted = await in_answer_pool(services, _admit_now, request)
     if admitted is None:
         return _flood_response()
